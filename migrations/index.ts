@@ -1,0 +1,9 @@
+// The ordered list of schema migrations. Append new ones at the end; never edit one that has shipped.
+import type { Knex } from 'knex';
+import * as foundation from './20261122_0001_foundation';
+
+export interface NamedMigration extends Knex.Migration {
+  name: string;
+}
+
+export const MIGRATIONS: NamedMigration[] = [{ name: '20261122_0001_foundation', ...foundation }];

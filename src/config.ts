@@ -1,0 +1,108 @@
+// Configuration: the environment turned into one typed, validated object. A wrong value stops the process
+// with one line naming the variable and what it expects, before anything is opened or listened on.
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Real PostgreSQL when set; the embedded PGlite data directory otherwise. */
+  databaseUrl: string | null;
+  dataDir: string;
+  databasePoolMax: number;
+  bootstrapToken: string | null;
+  logLevel: LogLevel;
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly expected: string,
+  ) {
+    super(`${variable}: expected ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads one variable; blank counts as unset, so `FOO= warden serve` behaves like no FOO at all. */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(name, `an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function databaseUrl(env: Env): string | null {
+  const raw = read(env, 'DATABASE_URL');
+  if (raw === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'a postgres:// or postgresql:// URL, got something that is not a URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `a postgres:// or postgresql:// URL, got a ${url.protocol}// URL`);
+  }
+  return raw;
+}
+
+const BODY_LIMIT = /^(\d+)\s*(b|kb|mb)?$/i;
+const UNIT_BYTES: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+function bodyLimit(env: Env): number {
+  const raw = read(env, 'WARDEN_BODY_LIMIT');
+  if (raw === undefined) return 1024 * 1024;
+  const match = BODY_LIMIT.exec(raw);
+  const bytes = match ? Number(match[1]) * UNIT_BYTES[(match[2] ?? 'b').toLowerCase()]! : Number.NaN;
+  if (!(bytes >= 1024 && bytes <= 64 * 1024 * 1024)) {
+    throw new ConfigError('WARDEN_BODY_LIMIT', `a size from 1kb to 64mb such as "1mb" or "512kb", got "${raw}"`);
+  }
+  return bytes;
+}
+
+/** The bootstrap token is an admin credential: it must be as hard to guess as the ones Warden generates. */
+function bootstrapToken(env: Env): string | null {
+  const raw = read(env, 'WARDEN_BOOTSTRAP_TOKEN');
+  if (raw === undefined) return null;
+  if (raw.length < 32 || raw.length > 256 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError(
+      'WARDEN_BOOTSTRAP_TOKEN',
+      '32 to 256 printable characters without spaces (e.g. `openssl rand -hex 32`)',
+    );
+  }
+  return raw;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    host: read(env, 'HOST') ?? '127.0.0.1',
+    databaseUrl: databaseUrl(env),
+    dataDir: path.resolve(read(env, 'WARDEN_DATA_DIR') ?? '.warden'),
+    databasePoolMax: integer(env, 'WARDEN_DB_POOL_MAX', 10, 1, 200),
+    bootstrapToken: bootstrapToken(env),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    bodyLimitBytes: bodyLimit(env),
+  };
+}
