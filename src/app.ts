@@ -1,0 +1,29 @@
+// Assembles the Koa application from its dependencies: middleware in order, then the router built from the
+// contract. Creating the app has no side effects, so tests build as many as they like.
+import Koa from 'koa';
+import type { Config } from './config';
+import type { Database } from './db';
+import { errorBoundary, observe, unmatchedAsProblems } from './http/middleware';
+import { buildRouter, type RouteTable } from './http/route';
+import { ROUTES } from './http/routes';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export function createApp(deps: AppDeps, routes: RouteTable = ROUTES): Koa {
+  const app = new Koa();
+  const router = buildRouter(routes, deps);
+  app.silent = true; // errorBoundary logs what matters; Koa's own handler would print stacks to stderr
+  app.use(observe(deps.log, deps.metrics));
+  app.use(errorBoundary(deps.log));
+  app.use(unmatchedAsProblems());
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,8 @@
+// Every route of the API, as one table keyed by operation id. Its type requires a route for every operation
+// of the contract, so a new operation without a handler does not compile.
+import type { CompleteRouteTable } from '../route';
+import { auditRoutes } from './audit';
+import { operationRoutes } from './operations';
+import { tokenRoutes } from './tokens';
+
+export const ROUTES: CompleteRouteTable = { ...operationRoutes, ...tokenRoutes, ...auditRoutes };

@@ -1,0 +1,88 @@
+// Request validation against the contract: path parameters, query parameters and the JSON body of every
+// operation are checked by ajv before a handler runs. The first problem is reported as `field: reason`,
+// where field is `path.<name>`, `query.<name>` or `body.<path>`.
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { AppError } from '../errors';
+import { createSpecAjv, type JsonSchema, type SpecOperation, type SpecParameter } from './spec';
+
+export interface RequestValidator {
+  params(raw: Record<string, string>): Record<string, unknown>;
+  query(raw: Record<string, unknown>): Record<string, unknown>;
+  body(raw: unknown): unknown;
+}
+
+type Location = 'path' | 'query' | 'body';
+
+function fieldPath(location: Location, instancePath: string, property?: string): string {
+  const segments = instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (property !== undefined) segments.push(property);
+  return segments.reduce((at, segment) => (/^\d+$/.test(segment) ? `${at}[${segment}]` : `${at}.${segment}`), location);
+}
+
+function describe(location: Location, error: ErrorObject): { field: string; reason: string } {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return { field: fieldPath(location, error.instancePath, String(params.missingProperty)), reason: 'is required' };
+    case 'additionalProperties':
+      return {
+        field: fieldPath(location, error.instancePath, String(params.additionalProperty)),
+        reason: location === 'query' ? 'is not a parameter of this operation' : 'is not allowed here',
+      };
+    case 'enum':
+      return {
+        field: fieldPath(location, error.instancePath),
+        reason: `must be one of: ${(params.allowedValues as unknown[]).map(String).join(', ')}`,
+      };
+    case 'const':
+      return {
+        field: fieldPath(location, error.instancePath),
+        reason: `must be ${JSON.stringify(params.allowedValue)}`,
+      };
+    default:
+      return { field: fieldPath(location, error.instancePath), reason: error.message ?? 'is not valid' };
+  }
+}
+
+function check<T>(validate: ValidateFunction, location: Location, value: T): T {
+  if (validate(value)) return value;
+  const { field, reason } = describe(location, validate.errors![0]!);
+  throw new AppError('validation', `${field}: ${reason}`, { field });
+}
+
+function objectSchema(parameters: SpecParameter[]): JsonSchema {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(parameters.map((p) => [p.name, p.schema])),
+    required: parameters.filter((p) => p.required).map((p) => p.name),
+    additionalProperties: false,
+  };
+}
+
+/** Compiles the validators of every operation once, at start-up. */
+export function compileRequestValidators(operations: Iterable<SpecOperation>): Map<string, RequestValidator> {
+  const paramsAjv = createSpecAjv({ coerceTypes: 'array', useDefaults: true });
+  const bodyAjv = createSpecAjv({ useDefaults: true });
+  const validators = new Map<string, RequestValidator>();
+  for (const operation of operations) {
+    const pathValidator = paramsAjv.compile(objectSchema(operation.parameters.filter((p) => p.in === 'path')));
+    const queryValidator = paramsAjv.compile(objectSchema(operation.parameters.filter((p) => p.in === 'query')));
+    const bodyValidator = operation.requestBody ? bodyAjv.compile(operation.requestBody.schema) : null;
+    validators.set(operation.operationId, {
+      params: (raw) => check(pathValidator, 'path', { ...raw }),
+      query: (raw) => check(queryValidator, 'query', { ...raw }),
+      body(raw) {
+        if (!bodyValidator) return undefined;
+        if (raw === undefined) {
+          if (operation.requestBody?.required) throw new AppError('validation', 'body: is required', { field: 'body' });
+          return undefined;
+        }
+        return check(bodyValidator, 'body', raw);
+      },
+    });
+  }
+  return validators;
+}
