@@ -1,0 +1,173 @@
+// The `warden` command line: serve, worker, migrate, token. Start-up problems (bad configuration, a locked
+// data directory, an unreachable database) end the process with one clear line and a non-zero status.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CLI_ACTOR, ROLES, type Role } from './auth/roles';
+import { createToken } from './auth/tokens';
+import { ConfigError, loadConfig } from './config';
+import { openDatabase } from './db';
+import { DataDirLockedError } from './db/embedded';
+import { migrateToLatest, migrationStatus, rollback } from './db/migrate';
+import { AppError } from './errors';
+import { createLogger } from './log';
+import { type RunningService, startServer, startStandaloneWorker } from './service';
+import { packageRoot } from './util/package-root';
+
+/** An error the user can fix, printed as one line. */
+class UsageError extends Error {}
+
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError('expected a whole number of at least 1');
+  return Number(value);
+}
+
+/**
+ * Runs until SIGINT/SIGTERM, stops gracefully, then exits. The exit is explicit because agenda leaves a timer
+ * per finished job run (its lock check sleeps half the lock lifetime and is never cleared), which would keep
+ * the process alive for minutes after everything has stopped. A second signal exits at once.
+ */
+function runUntilSignalled(service: RunningService, log: ReturnType<typeof createLogger>): Promise<never> {
+  return new Promise(() => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) process.exit(130);
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      service.stop().then(
+        () => {
+          log.info('stopped');
+          log.flush?.();
+          process.exit(0);
+        },
+        (error) => {
+          log.error({ err: error }, 'error while stopping');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const db = await openDatabase(loadConfig());
+  try {
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
+export function buildCli(): Command {
+  const { version } = require(`${packageRoot()}/package.json`) as { version: string };
+  const program = new Command('warden')
+    .description('Device governance above the MDMs you already run')
+    .version(version)
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('serve the HTTP API (with the job worker in the same process when the database is embedded)')
+    .addOption(new Option('--worker', 'also run the job worker in this process (default with the embedded database)'))
+    .addOption(new Option('--no-worker', 'do not run the job worker here'))
+    .action(async (options: { worker?: boolean }) => {
+      const config = loadConfig();
+      const log = createLogger(config.logLevel);
+      const embedded = config.databaseUrl === null;
+      const withWorker = options.worker ?? embedded;
+      const service = await startServer(config, log, { withWorker });
+      const database = embedded ? `embedded database in ${config.dataDir}` : 'PostgreSQL';
+      process.stderr.write(
+        `warden: serving on ${service.url} (${database}${withWorker ? ', worker in this process' : ''})\n`,
+      );
+      await runUntilSignalled(service, log);
+    });
+
+  program
+    .command('worker')
+    .description('run the job worker (sync, drift, evaluation, remediation, audit checks)')
+    .action(async () => {
+      const config = loadConfig();
+      const log = createLogger(config.logLevel);
+      const service = await startStandaloneWorker(config, log);
+      await runUntilSignalled(service, log);
+    });
+
+  program
+    .command('migrate')
+    .description('bring the database schema up to date (serve and worker also do this at start)')
+    .option('--status', 'only list applied and pending migrations')
+    .option('--rollback', 'undo the last batch of migrations')
+    .option('--all', 'with --rollback: undo every migration')
+    .action(async (options: { status?: boolean; rollback?: boolean; all?: boolean }) => {
+      await withDatabase(async (db) => {
+        if (options.status) {
+          const status = await migrationStatus(db.knex);
+          for (const name of status.applied) process.stdout.write(`applied  ${name}\n`);
+          for (const name of status.pending) process.stdout.write(`pending  ${name}\n`);
+          return;
+        }
+        const names = options.rollback ? await rollback(db.knex, options.all) : await migrateToLatest(db.knex);
+        const verb = options.rollback ? 'rolled back' : 'applied';
+        process.stdout.write(names.length ? names.map((n) => `${verb} ${n}\n`).join('') : 'already up to date\n');
+      });
+    });
+
+  const token = program.command('token').description('manage API tokens');
+  token
+    .command('create')
+    .description('create an API token and print it (it is shown only this once)')
+    .requiredOption('--name <name>', 'what the token is for')
+    .addOption(new Option('--role <role>', 'the role of the token').choices(ROLES).makeOptionMandatory())
+    .option('--expires-in-days <days>', 'lifetime in days (default: no expiry)', positiveInteger)
+    .action(async (options: { name: string; role: Role; expiresInDays?: number }) => {
+      const name = options.name.trim();
+      if (name.length < 1 || name.length > 100) throw new UsageError('--name must have 1 to 100 characters');
+      await withDatabase(async (db) => {
+        await migrateToLatest(db.knex);
+        const { token: created, secret } = await createToken(
+          db.knex,
+          { name, role: options.role, expiresInDays: options.expiresInDays },
+          { actor: CLI_ACTOR },
+        );
+        process.stderr.write(
+          `created ${created.role} token "${created.name}" (id ${created.id}); store it now, it is not shown again:\n`,
+        );
+        process.stdout.write(`${secret}\n`);
+      });
+    });
+
+  return program;
+}
+
+/** Entry point for bin/warden.js. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (error) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof UsageError ||
+      error instanceof DataDirLockedError ||
+      error instanceof AppError
+    ) {
+      process.stderr.write(`warden: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '28P01' || code === '3D000') {
+      process.stderr.write(`warden: cannot use the database: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if (code === 'EADDRINUSE') {
+      process.stderr.write(`warden: the port is already in use (${(error as Error).message}); set PORT\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stderr.write(`warden: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,64 @@
+// Runs the compiled `warden` command (bin/warden.js, built by global-setup) as a child process, the way a user
+// or a deployment does.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+export const WARDEN_BIN = path.resolve(__dirname, '../../bin/warden.js');
+
+/** The environment of a child: the parent's minus everything Warden reads, plus the given variables. */
+export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (/^(WARDEN_|DATABASE_URL$|PORT$|HOST$|LOG_LEVEL$)/.test(key) && key !== 'WARDEN_TEST_DATABASE_URL')
+      delete env[key];
+  }
+  return { ...env, ...vars };
+}
+
+export function runWarden(args: string[], vars: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [WARDEN_BIN, ...args], {
+    env: childEnv(vars),
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface ServingWarden {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `warden serve` and waits for the line that says where it serves. */
+export function serveWarden(vars: Record<string, string>, args: string[] = []): Promise<ServingWarden> {
+  const child = spawn(process.execPath, [WARDEN_BIN, 'serve', ...args], { env: childEnv({ PORT: '0', ...vars }) });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`warden serve did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /serving on (http:\/\/\S+)/.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      resolve({
+        child,
+        url: match[1]!,
+        output: () => output,
+        stop: () => {
+          child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`warden serve exited with ${code} before serving:\n${output}`));
+    });
+  });
+}
