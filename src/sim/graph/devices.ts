@@ -1,0 +1,184 @@
+/**
+ * managedDevices and detectedApps: listing (paging, $filter on the documented properties, $select,
+ * $count, the $skip quirk, the truncation fault), single GETs, the devices of a detected app and of a
+ * user. Lists answer the documented null-in-list properties as null; a single GET fills them only
+ * when they are $select-ed.
+ */
+import { cachedCount, type GraphEnvironment, metadata, selectSuffix } from './context';
+import { type FilterCapabilities, type FilterNode, matchesFilter } from './filter';
+import { intuneError, type SimRequest, type SimResponse } from './http';
+import { type CollectionSpec, listCollection } from './listing';
+import { parseSelect, project, queryOption } from './odata';
+import {
+  COMPLIANCE_STATES,
+  DETECTED_APP_PROPERTIES,
+  MANAGED_DEVICE_PROPERTIES,
+  MANAGEMENT_AGENTS,
+  MANAGEMENT_STATES,
+  type ManagedDevice,
+  SELECT_ONLY_DEVICE_PROPERTIES,
+} from './types';
+import { userNotFound } from './users';
+
+const DEVICE_TYPE = 'microsoft.graph.managedDevice';
+
+/** $filter support per CSDL annotations, as listed in MDM-APIS.md. */
+const DEVICE_FILTER: FilterCapabilities = {
+  entityType: DEVICE_TYPE,
+  allProperties: MANAGED_DEVICE_PROPERTIES,
+  allowAnd: true,
+  properties: {
+    deviceName: { type: 'string', operators: ['eq', 'contains'] },
+    serialNumber: { type: 'string', operators: ['eq'] },
+    imei: { type: 'string', operators: ['eq'] },
+    operatingSystem: { type: 'string', operators: ['eq'] },
+    manufacturer: { type: 'string', operators: ['eq'] },
+    jailBroken: { type: 'string', operators: ['eq'] },
+    complianceState: { type: 'enum', operators: ['eq'], enumMembers: COMPLIANCE_STATES },
+    managementState: { type: 'enum', operators: ['eq'], enumMembers: MANAGEMENT_STATES },
+    managementAgent: { type: 'enum', operators: ['eq'], enumMembers: MANAGEMENT_AGENTS },
+    userPrincipalName: { type: 'string', operators: ['eq', 'ne'] },
+    lastSyncDateTime: { type: 'dateTime', operators: ['lt', 'gt'] },
+    enrolledDateTime: { type: 'dateTime', operators: ['lt', 'gt'] },
+  },
+};
+
+/**
+ * The device in the service's property order, with the null-in-list properties answered null (0 for the
+ * non-nullable Int64) unless `keep` names them.
+ */
+function maskSelectOnly(device: ManagedDevice, keep: readonly string[] | null): ManagedDevice {
+  const masked: Record<string, unknown> = {};
+  for (const property of MANAGED_DEVICE_PROPERTIES) masked[property] = device[property];
+  return maskProperties(masked as unknown as ManagedDevice, keep);
+}
+
+function maskProperties(masked: ManagedDevice, keep: readonly string[] | null): ManagedDevice {
+  for (const property of SELECT_ONLY_DEVICE_PROPERTIES) {
+    if (keep?.includes(property)) continue;
+    if (property === 'physicalMemoryInBytes') masked.physicalMemoryInBytes = 0;
+    else masked[property] = null;
+  }
+  return masked;
+}
+
+const listDevice = (device: ManagedDevice, select: readonly string[] | null) =>
+  project(maskSelectOnly(device, null), select);
+
+function countDevices(env: GraphEnvironment, ordinals: Iterable<number>, filter: FilterNode | null, key: string) {
+  if (!filter) {
+    let total = 0;
+    for (const _ of ordinals) total++;
+    return total;
+  }
+  return cachedCount(env, key, () => {
+    let total = 0;
+    for (const [, device] of devicesAt(env, ordinals)) if (matchesFilter(filter, device)) total++;
+    return total;
+  });
+}
+
+function* devicesAt(env: GraphEnvironment, ordinals: Iterable<number>): Generator<[number, ManagedDevice]> {
+  for (const ordinal of ordinals) yield [ordinal, env.tenant.deviceAt(ordinal)];
+}
+
+function deviceCollection(
+  env: GraphEnvironment,
+  resource: string,
+  path: string,
+  context: string,
+  ordinalsAfter: (cursor: number) => Iterable<number>,
+  allOrdinals: () => Iterable<number>,
+): CollectionSpec<ManagedDevice> {
+  return {
+    resource,
+    entityType: DEVICE_TYPE,
+    url: `${env.origin()}/v1.0${path}`,
+    contextUrl: (select) => metadata(env, `${context}${selectSuffix(select)}`),
+    filter: DEVICE_FILTER,
+    selectable: MANAGED_DEVICE_PROPERTIES,
+    defaultPageSize: 1000,
+    maxPageSize: 1000,
+    itemsAfter: (cursor) => devicesAt(env, ordinalsAfter(cursor)),
+    shape: listDevice,
+    count: (filter, text) => countDevices(env, allOrdinals(), filter, `${resource}|${text}`),
+  };
+}
+
+export function listDevices(env: GraphEnvironment, request: SimRequest): SimResponse {
+  const spec = deviceCollection(
+    env,
+    'managedDevices',
+    '/deviceManagement/managedDevices',
+    'deviceManagement/managedDevices',
+    (cursor) => env.tenant.ordinalsAfter(cursor),
+    () => env.tenant.ordinalsAfter(-1),
+  );
+  return listCollection(request, { ...spec, skipLimit: 1000, truncateAfter: env.faults.settings.truncateListingAfter });
+}
+
+export function getDevice(env: GraphEnvironment, request: SimRequest, id: string): SimResponse {
+  const device = env.tenant.getDevice(id);
+  if (!device) return intuneError(request, 404, 'ResourceNotFound', `Resource not found: managedDevice '${id}'`);
+  const select = parseSelect(queryOption(request.query, 'select'), MANAGED_DEVICE_PROPERTIES, DEVICE_TYPE);
+  const context = metadata(env, `deviceManagement/managedDevices${selectSuffix(select)}/$entity`);
+  return { status: 200, body: { '@odata.context': context, ...project(maskSelectOnly(device, select), select) } };
+}
+
+export function listApps(env: GraphEnvironment, request: SimRequest): SimResponse {
+  return listCollection(request, {
+    resource: 'detectedApps',
+    entityType: 'microsoft.graph.detectedApp',
+    url: `${env.origin()}/v1.0/deviceManagement/detectedApps`,
+    contextUrl: (select) => metadata(env, `deviceManagement/detectedApps${selectSuffix(select)}`),
+    selectable: DETECTED_APP_PROPERTIES,
+    defaultPageSize: 1000,
+    maxPageSize: 1000,
+    itemsAfter: (cursor) => env.tenant.detectedAppsAfter(cursor),
+    shape: project,
+    count: () => env.tenant.detectedApps().length,
+  });
+}
+
+export function getApp(env: GraphEnvironment, request: SimRequest, id: string): SimResponse {
+  const app = env.tenant.getDetectedApp(id);
+  if (!app) return intuneError(request, 404, 'ResourceNotFound', `Resource not found: detectedApp '${id}'`);
+  const select = parseSelect(
+    queryOption(request.query, 'select'),
+    DETECTED_APP_PROPERTIES,
+    'microsoft.graph.detectedApp',
+  );
+  const context = metadata(env, `deviceManagement/detectedApps${selectSuffix(select)}/$entity`);
+  return { status: 200, body: { '@odata.context': context, ...project(app, select) } };
+}
+
+export function listAppDevices(env: GraphEnvironment, request: SimRequest, appId: string): SimResponse {
+  if (!env.tenant.getDetectedApp(appId)) {
+    return intuneError(request, 404, 'ResourceNotFound', `Resource not found: detectedApp '${appId}'`);
+  }
+  const ordinals = env.tenant.deviceOrdinalsWithApp(appId);
+  const spec = deviceCollection(
+    env,
+    `detectedApps/${appId}/managedDevices`,
+    `/deviceManagement/detectedApps/${encodeURIComponent(appId)}/managedDevices`,
+    `deviceManagement/detectedApps('${appId}')/managedDevices`,
+    (cursor) => ordinals.filter((ordinal) => ordinal > cursor),
+    () => ordinals,
+  );
+  return listCollection(request, { ...spec, filter: undefined });
+}
+
+export function listUserDevices(env: GraphEnvironment, request: SimRequest, userId: string): SimResponse {
+  const user = env.tenant.getUser(userId);
+  if (!user) return userNotFound(request, userId);
+  const ordinals = env.tenant.deviceOrdinalsOfUser(user.id);
+  const spec = deviceCollection(
+    env,
+    `users/${user.id}/managedDevices`,
+    `/users/${user.id}/managedDevices`,
+    `users('${user.id}')/managedDevices`,
+    (cursor) => ordinals.filter((ordinal) => ordinal > cursor),
+    () => ordinals,
+  );
+  return listCollection(request, spec);
+}

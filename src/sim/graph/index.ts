@@ -1,0 +1,30 @@
+/**
+ * Public surface of the Graph (Intune) emulator: start it, configure faults from CLI flags, and the
+ * constants and types a caller needs (default tenant and client, tenant state, stats).
+ */
+
+export { DEVICE_ACTIONS } from './actions';
+export {
+  type ClientRegistration,
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CLIENT_SECRET,
+  DEFAULT_ROLES,
+  DEFAULT_TENANT_ID,
+  GRAPH_RESOURCE,
+} from './auth';
+export { MAX_BATCH_REQUESTS } from './batch';
+export {
+  DEFAULT_FAULTS,
+  FAULT_OPTIONS,
+  type FaultOptionDefinition,
+  type FaultSettings,
+  faultSettingsFromOptions,
+  InvalidFaultSettingError,
+  parseFaultFlags,
+  validateFaultSettings,
+} from './faults';
+export { INTUNE_DEVICE_SERVICE_LIMITS } from './limits';
+export { type GraphEmulator, type GraphEmulatorOptions, startGraphEmulator } from './server';
+export { actionCount, type EmulatorStats } from './stats';
+export { type AppInit, type DeviceInit, type DevicePatch, GraphTenant } from './store';
+export type { DetectedApp, DetectedAppPlatformType, DeviceActionResult, DirectoryUser, ManagedDevice } from './types';
