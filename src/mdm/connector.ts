@@ -1,0 +1,99 @@
+// The connector contract: what Warden asks of every MDM, in Warden's own terms. Each MDM (intune/, later jamf/
+// and android/) implements it behind a factory; nothing outside mdm/ knows an MDM's wire format. Failures are
+// MdmErrors (errors.ts). This is the inventory part; policies (issue 4) and remote actions (issue 5) extend it.
+import type { MdmError } from './errors';
+
+export type MdmKind = 'intune';
+
+export type Platform = 'android' | 'ios' | 'windows' | 'macos' | 'other';
+export type Ownership = 'company' | 'personal' | 'unknown';
+/**
+ * How the device is enrolled, in the terms that matter for the work/personal boundary:
+ * work-profile (Android personal with a work profile), fully-managed (Android company device),
+ * user-enrollment (Apple account-driven user enrolment of a personal device), device (any other full MDM
+ * enrolment), legacy-admin (Android device administrator).
+ */
+export type EnrollmentMode =
+  | 'work-profile'
+  | 'fully-managed'
+  | 'user-enrollment'
+  | 'device'
+  | 'legacy-admin'
+  | 'unknown';
+export type Compliance = 'compliant' | 'noncompliant' | 'in-grace-period' | 'unknown';
+
+/** A device as Warden understands it, the same for every MDM. */
+export interface NormalizedDevice {
+  /** The MDM's id for the device. */
+  externalId: string;
+  name: string | null;
+  platform: Platform;
+  osVersion: string | null;
+  model: string | null;
+  manufacturer: string | null;
+  serialNumber: string | null;
+  ownership: Ownership;
+  enrollmentMode: EnrollmentMode;
+  supervised: boolean | null;
+  /** null: the MDM does not know. Never read null as false. */
+  encrypted: boolean | null;
+  jailbroken: boolean | null;
+  compliance: Compliance;
+  /** The MDM's own management state, verbatim (e.g. Intune's `managementState`). */
+  managementState: string | null;
+  user: { externalId: string | null; principalName: string | null; displayName: string | null; email: string | null };
+  enrolledAt: Date | null;
+  lastCheckInAt: Date | null;
+  /** The MDM's record as received (the selected fields), for drill-down and for proving the sync exact. */
+  native: Record<string, unknown>;
+}
+
+/** Where on the device an app was found, which decides whether it can touch work data. */
+export type AppScope = 'work-profile' | 'personal-profile' | 'device' | 'unknown';
+
+/** One device holding one app, as the MDM reports it. */
+export interface AppHit {
+  /** The app's identifier on its platform: Android package name or Apple bundle id (e.g. `com.whatsapp`). */
+  identifier: string;
+  /** The MDM's id of the app record (e.g. Intune's detectedApp id). */
+  appExternalId: string;
+  displayName: string | null;
+  version: string | null;
+  deviceExternalId: string;
+  scope: AppScope;
+}
+
+export interface ListOptions {
+  /** Aborts the listing (e.g. the job is shutting down). */
+  signal?: AbortSignal;
+}
+
+/** What a connector's calls cost, for sync records and benchmarks. */
+export interface RequestStats {
+  /** HTTP requests sent to the MDM (retries included; a $batch counts once). */
+  requests: number;
+  /** 429 answers received, counting each throttled item of a $batch (so it can exceed requests). */
+  throttled: number;
+  /** Requests or $batch items sent again after a throttled or transient failure. */
+  retried: number;
+}
+
+export interface MdmConnector {
+  readonly kind: MdmKind;
+  /** Proves the credential works (token and one cheap read). */
+  verify(options?: ListOptions): Promise<void>;
+  /**
+   * Every managed device, page by page. Throws MdmError('incomplete') when the listing ends early or its
+   * count disagrees with the MDM's own total: a caller must then conclude nothing from the pages it saw.
+   */
+  listDevices(options?: ListOptions): AsyncIterable<NormalizedDevice[]>;
+  /**
+   * Every device holding one of these apps (by identifier), asked per app rather than per device. Complete
+   * or throwing, like listDevices.
+   */
+  devicesWithApps(identifiers: readonly string[], options?: ListOptions): AsyncIterable<AppHit[]>;
+  /** Requests sent so far by this connector instance. */
+  stats(): RequestStats;
+}
+
+export type { MdmError };

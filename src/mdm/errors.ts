@@ -1,0 +1,66 @@
+// The one way connectors report failure: every MDM error is sorted into a kind that callers act on without
+// reading messages. auth and permission mean the credential is broken (a person must act); throttled and
+// transient are worth retrying; incomplete means a listing cannot be trusted, so nothing may be concluded from it.
+export type MdmErrorKind =
+  | 'auth' // 401, invalid_client: the credential is wrong or expired
+  | 'permission' // 403: the credential lacks a permission
+  | 'throttled' // 429
+  | 'transient' // 5xx, timeouts, connection resets
+  | 'not-found' // 404
+  | 'invalid' // 400 and other 4xx: the request was wrong
+  | 'incomplete'; // a listing ended early or disagrees with its own count
+
+export class MdmError extends Error {
+  readonly kind: MdmErrorKind;
+  /** HTTP status, when there was one. */
+  readonly status: number | null;
+  /** How long the MDM asked us to wait (Retry-After), when it said. */
+  readonly retryAfterMs: number | null;
+  /** The MDM's request id, for support tickets. */
+  readonly requestId: string | null;
+
+  constructor(
+    kind: MdmErrorKind,
+    message: string,
+    details: { status?: number | null; retryAfterMs?: number | null; requestId?: string | null; cause?: unknown } = {},
+  ) {
+    super(message, { cause: details.cause });
+    this.name = 'MdmError';
+    this.kind = kind;
+    this.status = details.status ?? null;
+    this.retryAfterMs = details.retryAfterMs ?? null;
+    this.requestId = details.requestId ?? null;
+  }
+
+  /** Whether waiting and trying again may succeed. */
+  get retryable(): boolean {
+    return this.kind === 'throttled' || this.kind === 'transient';
+  }
+
+  /** Whether the credential itself is at fault (a 429 or 5xx never is). */
+  get credentialBroken(): boolean {
+    return this.kind === 'auth' || this.kind === 'permission';
+  }
+}
+
+/** Sorts an HTTP status into an error kind. */
+export function kindOfStatus(status: number): MdmErrorKind {
+  if (status === 401) return 'auth';
+  if (status === 403) return 'permission';
+  if (status === 404) return 'not-found';
+  if (status === 429) return 'throttled';
+  if (status >= 500 || status === 408) return 'transient';
+  return 'invalid';
+}
+
+/**
+ * Reads Retry-After: delay-seconds or an HTTP date (RFC 9110 §10.2.3). Returns milliseconds, or null when
+ * absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | null {
+  if (!value) return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
