@@ -1,9 +1,13 @@
 // The ordered list of schema migrations. Append new ones at the end; never edit one that has shipped.
 import type { Knex } from 'knex';
 import * as foundation from './20261122_0001_foundation';
+import * as inventory from './20261122_0002_inventory';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
 }
 
-export const MIGRATIONS: NamedMigration[] = [{ name: '20261122_0001_foundation', ...foundation }];
+export const MIGRATIONS: NamedMigration[] = [
+  { name: '20261122_0001_foundation', ...foundation },
+  { name: '20261122_0002_inventory', ...inventory },
+];

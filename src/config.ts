@@ -1,6 +1,8 @@
 // Configuration: the environment turned into one typed, validated object. A wrong value stops the process
 // with one line naming the variable and what it expects, before anything is opened or listened on.
+import fs from 'node:fs';
 import path from 'node:path';
+import { parseSecretKey } from './connections/secret-box';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -14,6 +16,10 @@ export interface Config {
   bootstrapToken: string | null;
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  /** The 32-byte key that encrypts MDM credentials at rest; null lets the embedded database keep its own. */
+  secretKey: Buffer | null;
+  /** Extra certificate authorities (PEM) trusted for outbound MDM calls, e.g. an inspecting proxy's or an emulator's. */
+  extraCaPem: string | null;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +100,29 @@ function bootstrapToken(env: Env): string | null {
   return raw;
 }
 
+function secretKey(env: Env): Buffer | null {
+  const raw = read(env, 'WARDEN_SECRET_KEY');
+  if (raw === undefined) return null;
+  const key = parseSecretKey(raw);
+  if (!key)
+    throw new ConfigError('WARDEN_SECRET_KEY', '32 bytes as 64 hex characters or base64 (e.g. `openssl rand -hex 32`)');
+  return key;
+}
+
+function extraCa(env: Env): string | null {
+  const file = read(env, 'WARDEN_EXTRA_CA_FILE');
+  if (file === undefined) return null;
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('WARDEN_EXTRA_CA_FILE', `a readable PEM file, but ${(error as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new ConfigError('WARDEN_EXTRA_CA_FILE', `PEM certificates, but ${file} holds none`);
+  return pem;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
@@ -104,5 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
     bootstrapToken: bootstrapToken(env),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     bodyLimitBytes: bodyLimit(env),
+    secretKey: secretKey(env),
+    extraCaPem: extraCa(env),
   };
 }

@@ -1,5 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
+
+const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'warden-config-')), 'ca.pem');
+fs.writeFileSync(caFile, CA_PEM);
 
 describe('loadConfig', () => {
   it('has working defaults with nothing set: embedded database in ./.warden on port 8080', () => {
@@ -12,6 +18,8 @@ describe('loadConfig', () => {
       bootstrapToken: null,
       logLevel: 'info',
       bodyLimitBytes: 1024 * 1024,
+      secretKey: null,
+      extraCaPem: null,
     });
   });
 
@@ -25,6 +33,8 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       WARDEN_BODY_LIMIT: '512kb',
       WARDEN_DB_POOL_MAX: '20',
+      WARDEN_SECRET_KEY: 'ab'.repeat(32),
+      WARDEN_EXTRA_CA_FILE: caFile,
     });
     expect(config).toEqual({
       port: 9000,
@@ -35,7 +45,12 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       bodyLimitBytes: 512 * 1024,
       databasePoolMax: 20,
+      secretKey: Buffer.alloc(32, 0xab),
+      extraCaPem: CA_PEM,
     });
+    expect(loadConfig({ WARDEN_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') }).secretKey).toEqual(
+      Buffer.alloc(32, 1),
+    );
   });
 
   it('treats a blank variable as unset', () => {
@@ -52,6 +67,9 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud', /^LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"$/],
     ['WARDEN_BODY_LIMIT', '1gb', /^WARDEN_BODY_LIMIT: expected a size from 1kb to 64mb/],
     ['WARDEN_DB_POOL_MAX', '0', /^WARDEN_DB_POOL_MAX: expected an integer from 1 to 200/],
+    ['WARDEN_SECRET_KEY', 'too-short', /^WARDEN_SECRET_KEY: expected 32 bytes as 64 hex characters or base64/],
+    ['WARDEN_SECRET_KEY', 'ab'.repeat(16), /^WARDEN_SECRET_KEY: expected 32 bytes/],
+    ['WARDEN_EXTRA_CA_FILE', '/nonexistent/ca.pem', /^WARDEN_EXTRA_CA_FILE: expected a readable PEM file, but ENOENT/],
   ])('refuses %s=%s with one line naming the variable', (variable, value, message) => {
     let thrown: unknown;
     try {

@@ -1,0 +1,195 @@
+// Reading the inventory: device pages with filters and keyset pagination over a few sort orders, and one
+// device with its watched apps and its history of observed changes.
+import type { Knex } from 'knex';
+import { AppError, notFound } from '../errors';
+import type { AppScope, Compliance, EnrollmentMode, Ownership, Platform } from '../mdm/connector';
+
+export interface Device {
+  id: string;
+  connectionId: string;
+  externalId: string;
+  name: string | null;
+  platform: Platform;
+  osVersion: string | null;
+  model: string | null;
+  manufacturer: string | null;
+  serialNumber: string | null;
+  ownership: Ownership;
+  enrollmentMode: EnrollmentMode;
+  supervised: boolean | null;
+  encrypted: boolean | null;
+  jailbroken: boolean | null;
+  compliance: Compliance;
+  managementState: string | null;
+  user: { externalId: string | null; principalName: string | null; displayName: string | null; email: string | null };
+  enrolledAt: Date | null;
+  lastCheckInAt: Date | null;
+  firstSeenAt: Date;
+  /** The last complete sync that found it; null until one has. */
+  lastSeenAt: Date | null;
+  goneAt: Date | null;
+}
+
+export interface DeviceApp {
+  identifier: string;
+  appExternalId: string;
+  displayName: string | null;
+  version: string | null;
+  scope: AppScope;
+  firstSeenAt: Date;
+  removedAt: Date | null;
+}
+
+export interface DeviceChange {
+  syncRunId: number;
+  observedAt: Date;
+  change: 'changed' | 'gone' | 'returned';
+  fields: Record<string, [unknown, unknown]>;
+}
+
+export interface DeviceFilter {
+  connectionId?: string;
+  platform?: Platform;
+  ownership?: Ownership;
+  compliance?: Compliance;
+  /** A user principal name (any case) or the MDM's user id. */
+  user?: string;
+  /** Devices holding this app identifier now. */
+  hasApp?: string;
+  includeGone?: boolean;
+}
+
+export type DeviceSort = 'name' | '-name' | 'lastCheckInAt' | '-lastCheckInAt';
+
+/** Each sort's key as an expression that is never null, matching the indexes of the inventory migration. */
+const SORT_KEYS: Record<'name' | 'lastCheckInAt', { expression: string; decode: (value: string) => unknown }> = {
+  name: { expression: "coalesce(name, '')", decode: (v) => v },
+  lastCheckInAt: { expression: "coalesce(last_check_in_at, 'epoch'::timestamptz)", decode: (v) => new Date(v) },
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: a knex row is untyped at this boundary
+type Row = Record<string, any>;
+
+function fromRow(row: Row): Device {
+  return {
+    id: row.id,
+    connectionId: row.connection_id,
+    externalId: row.external_id,
+    name: row.name,
+    platform: row.platform,
+    osVersion: row.os_version,
+    model: row.model,
+    manufacturer: row.manufacturer,
+    serialNumber: row.serial_number,
+    ownership: row.ownership,
+    enrollmentMode: row.enrollment_mode,
+    supervised: row.supervised,
+    encrypted: row.encrypted,
+    jailbroken: row.jailbroken,
+    compliance: row.compliance,
+    managementState: row.management_state,
+    user: {
+      externalId: row.user_external_id,
+      principalName: row.user_principal_name,
+      displayName: row.user_display_name,
+      email: row.user_email,
+    },
+    enrolledAt: row.enrolled_at,
+    lastCheckInAt: row.last_check_in_at,
+    firstSeenAt: row.first_seen_at,
+    lastSeenAt: row.last_seen_at,
+    goneAt: row.gone_at,
+  };
+}
+
+const DEVICE_COLUMNS =
+  'id, connection_id, external_id, name, platform, os_version, model, manufacturer, serial_number, ownership, enrollment_mode, supervised, encrypted, jailbroken, compliance, management_state, user_external_id, user_principal_name, user_display_name, user_email, enrolled_at, last_check_in_at, first_seen_at, last_seen_at, gone_at';
+
+function encodeCursor(key: unknown, id: string): string {
+  return Buffer.from(JSON.stringify([key instanceof Date ? key.toISOString() : key, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string')
+      return [value[0], value[1]];
+  } catch {
+    // fall through
+  }
+  throw new AppError('validation', 'query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
+}
+
+export async function listDevices(
+  knex: Knex,
+  filter: DeviceFilter,
+  options: { sort: DeviceSort; limit: number; cursor?: string },
+): Promise<{ devices: Device[]; nextCursor: string | null }> {
+  const descending = options.sort.startsWith('-');
+  const key = SORT_KEYS[options.sort.replace('-', '') as keyof typeof SORT_KEYS];
+  const query = knex('devices')
+    .select(knex.raw(`${DEVICE_COLUMNS}, ${key.expression} as sort_key`))
+    .orderByRaw(`${key.expression} ${descending ? 'desc' : 'asc'}, id ${descending ? 'desc' : 'asc'}`)
+    .limit(options.limit + 1);
+  if (!filter.includeGone) query.whereNull('gone_at');
+  if (filter.connectionId) query.where('connection_id', filter.connectionId);
+  if (filter.platform) query.where('platform', filter.platform);
+  if (filter.ownership) query.where('ownership', filter.ownership);
+  if (filter.compliance) query.where('compliance', filter.compliance);
+  if (filter.user) {
+    const user = filter.user;
+    query.where((w) => w.whereRaw('lower(user_principal_name) = lower(?)', [user]).orWhere('user_external_id', user));
+  }
+  if (filter.hasApp) {
+    query.whereExists(
+      knex('device_apps')
+        .select(knex.raw('1'))
+        .whereRaw('device_apps.device_id = devices.id')
+        .where('identifier', filter.hasApp)
+        .whereNull('removed_at'),
+    );
+  }
+  if (options.cursor) {
+    const [value, id] = decodeCursor(options.cursor);
+    query.whereRaw(`(${key.expression}, id) ${descending ? '<' : '>'} (?, ?)`, [key.decode(value) as string, id]);
+  }
+  const rows: Row[] = await query;
+  const page = rows.slice(0, options.limit);
+  const last = page.at(-1);
+  return {
+    devices: page.map(fromRow),
+    nextCursor: rows.length > options.limit && last ? encodeCursor(last.sort_key, last.id) : null,
+  };
+}
+
+export async function getDevice(
+  knex: Knex,
+  id: string,
+): Promise<{ device: Device; apps: DeviceApp[]; history: DeviceChange[]; native: Record<string, unknown> }> {
+  const row: Row | undefined = await knex('devices')
+    .select(knex.raw(`${DEVICE_COLUMNS}, native`))
+    .where({ id })
+    .first();
+  if (!row) throw notFound('device', id);
+  const apps = await knex('device_apps').where({ device_id: id }).orderBy(['identifier', 'app_external_id']);
+  const history = await knex('device_changes').where({ device_id: id }).orderBy('id', 'desc').limit(50);
+  return {
+    device: fromRow(row),
+    native: row.native,
+    apps: apps.map((a: Row) => ({
+      identifier: a.identifier,
+      appExternalId: a.app_external_id,
+      displayName: a.display_name,
+      version: a.version,
+      scope: a.scope,
+      firstSeenAt: a.first_seen_at,
+      removedAt: a.removed_at,
+    })),
+    history: history.map((h: Row) => ({
+      syncRunId: h.sync_run_id,
+      observedAt: h.observed_at,
+      change: h.change,
+      fields: h.fields,
+    })),
+  };
+}

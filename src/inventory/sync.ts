@@ -1,0 +1,182 @@
+// One inventory sync of one connection: list every device and every watched app through the connector,
+// write what was seen page by page, and only when both listings completed mark what was not seen as gone.
+// A failed or partial sync keeps the last known truth: it marks nothing gone. A 401/403 marks the
+// credential broken; a 429 or 5xx never does.
+import type { Knex } from 'knex';
+import { appendAudit } from '../audit/store';
+import { SYSTEM_ACTOR } from '../auth/roles';
+import type { SecretBox } from '../connections/secret-box';
+import { loadConnectorDefinition, setCredentialStatus } from '../connections/store';
+import type { Logger } from '../log';
+import { type ConnectorOptions, createConnector } from '../mdm';
+import type { MdmConnector } from '../mdm/connector';
+import { MdmError } from '../mdm/errors';
+import { finishSyncRun, heartbeat, startSyncRun } from './runs';
+import { markUnseen, Presence, upsertAppHits, upsertDevicePage } from './store';
+import { WATCHED_APPS } from './watched-apps';
+import { WriteBehind } from './write-behind';
+
+export interface SyncDeps {
+  knex: Knex;
+  log: Logger;
+  secretBox: SecretBox | null;
+  extraCaPem: string | null;
+  /** Test and benchmark hook: pacing and retry settings handed to the connector. */
+  connectorOptions?: Partial<ConnectorOptions>;
+}
+
+export interface SyncRequest {
+  connectionId: string;
+  trigger: 'schedule' | 'manual';
+  worker: string;
+  /** Keeps the job's lock alive; called after every page. */
+  touch?: () => Promise<void>;
+  signal?: AbortSignal;
+}
+
+export type SyncCounts = Record<string, number>;
+export type SyncResult =
+  | { outcome: 'succeeded'; runId: number; counts: SyncCounts }
+  | { outcome: 'failed'; runId: number; counts: SyncCounts; errorKind: string; error: string }
+  | { outcome: 'skipped'; reason: string };
+
+/** Page writes in flight at once: one to overlap with fetching, one more to use a second database backend. */
+const WRITES_IN_FLIGHT = 2;
+/** A running sync records its progress (and proves it is alive) at most this often. */
+const HEARTBEAT_EVERY_MS = 5_000;
+
+function describe(error: unknown): { kind: string; message: string } {
+  if (error instanceof MdmError) return { kind: error.kind, message: error.message };
+  return { kind: 'internal', message: error instanceof Error ? error.message : String(error) };
+}
+
+export async function syncConnection(deps: SyncDeps, request: SyncRequest): Promise<SyncResult> {
+  const { knex, log } = deps;
+  const start = await startSyncRun(knex, request.connectionId, request.trigger, request.worker);
+  if (!start.started) {
+    return {
+      outcome: 'skipped',
+      reason: `a sync of this connection has been running since ${start.runningSince.toISOString()}`,
+    };
+  }
+  const { runId } = start;
+  const started = Date.now();
+  const counts: SyncCounts = {
+    devices: 0,
+    appeared: 0,
+    changed: 0,
+    returned: 0,
+    gone: 0,
+    appHits: 0,
+    appHitsUnmatched: 0,
+    appsRemoved: 0,
+    writeMs: 0,
+  };
+  let connector: MdmConnector | null = null;
+  const writes = new WriteBehind(WRITES_IN_FLIGHT);
+  const { connection, definition } = await loadConnectorDefinition(knex, deps.secretBox, request.connectionId).catch(
+    async (error) => {
+      await finishSyncRun(knex, runId, 'failed', counts, describe(error));
+      throw error;
+    },
+  );
+  const syncLog = log.child({ connectionId: connection.id, syncRunId: runId });
+  const withRequests = () => ({ ...counts, ...(connector?.stats() ?? {}), durationMs: Date.now() - started });
+  try {
+    const mdm = createConnector(definition, {
+      log: syncLog,
+      caPem: deps.extraCaPem ?? undefined,
+      ...deps.connectorOptions,
+    });
+    connector = mdm;
+    const presence = new Presence();
+    let lastBeat = Date.now();
+    const progress = async () => {
+      await request.touch?.();
+      if (Date.now() - lastBeat < HEARTBEAT_EVERY_MS) return;
+      lastBeat = Date.now();
+      await heartbeat(knex, runId, withRequests());
+    };
+    for await (const page of mdm.listDevices({ signal: request.signal })) {
+      presence.addDevices(page);
+      await writes.add(async () => {
+        const writeStarted = Date.now();
+        const written = await upsertDevicePage(knex, connection.id, runId, page);
+        counts.writeMs += Date.now() - writeStarted;
+        counts.devices += written.seen;
+        counts.appeared += written.appeared;
+        counts.changed += written.changed;
+        counts.returned += written.returned;
+      });
+      await progress();
+    }
+    await writes.drain();
+    // Split the request count by phase, so the listing's cost and the per-app queries' cost can be judged apart.
+    counts.listingRequests = mdm.stats().requests;
+    for await (const hits of mdm.devicesWithApps(WATCHED_APPS, { signal: request.signal })) {
+      presence.addApps(hits);
+      await writes.add(async () => {
+        const matched = await upsertAppHits(knex, connection.id, hits);
+        counts.appHits += matched;
+        counts.appHitsUnmatched += hits.length - matched;
+      });
+      await progress();
+    }
+    await writes.drain();
+    counts.appRequests = mdm.stats().requests - counts.listingRequests;
+    const final = await knex.transaction(async (trx) => {
+      Object.assign(counts, await markUnseen(trx, connection.id, runId, presence));
+      const finalCounts = withRequests();
+      await finishSyncRun(trx, runId, 'succeeded', finalCounts);
+      await setCredentialStatus(trx, connection, 'ok', null, SYSTEM_ACTOR);
+      await scheduleNext(trx, connection.id, connection.syncIntervalMinutes);
+      await appendAudit(trx, {
+        actor: SYSTEM_ACTOR,
+        action: 'connection.sync',
+        target: { type: 'connection', id: connection.id },
+        details: { syncRunId: runId, trigger: request.trigger, counts: finalCounts },
+      });
+      return finalCounts;
+    });
+    syncLog.info({ counts: final }, 'sync succeeded');
+    return { outcome: 'succeeded', runId, counts: final };
+  } catch (error) {
+    await writes.settle();
+    const failure = describe(error);
+    const finalCounts = withRequests();
+    syncLog.warn({ err: error, counts: finalCounts }, 'sync failed; nothing was marked gone');
+    await knex.transaction(async (trx) => {
+      await finishSyncRun(trx, runId, 'failed', finalCounts, failure);
+      if (error instanceof MdmError && error.credentialBroken) {
+        await setCredentialStatus(trx, connection, 'broken', failure.message, SYSTEM_ACTOR);
+      }
+      await scheduleNext(trx, connection.id, connection.syncIntervalMinutes);
+      await appendAudit(trx, {
+        actor: SYSTEM_ACTOR,
+        action: 'connection.sync',
+        outcome: 'failure',
+        target: { type: 'connection', id: connection.id },
+        details: {
+          syncRunId: runId,
+          trigger: request.trigger,
+          counts: finalCounts,
+          errorKind: failure.kind,
+          error: failure.message,
+        },
+      });
+    });
+    return { outcome: 'failed', runId, counts: finalCounts, errorKind: failure.kind, error: failure.message };
+  }
+}
+
+/** The next scheduled sync: one interval from now, give or take a tenth, so tenants do not all sync at once. */
+export async function scheduleNext(
+  trx: Knex.Transaction | Knex,
+  connectionId: string,
+  intervalMinutes: number,
+): Promise<void> {
+  const jitter = 1 + (Math.random() * 0.2 - 0.1);
+  await trx('connections')
+    .where({ id: connectionId })
+    .update({ next_sync_at: new Date(Date.now() + intervalMinutes * 60_000 * jitter) });
+}
