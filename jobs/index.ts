@@ -1,5 +1,7 @@
 // Every scheduled job, as one explicit list.
 import type { JobDefinition } from '../src/worker/job';
 import { auditChainCheck } from './audit-chain-check';
+import { connectionSync } from './connection-sync';
+import { syncDispatch } from './sync-dispatch';
 
-export const JOBS: readonly JobDefinition[] = [auditChainCheck];
+export const JOBS: readonly JobDefinition[] = [auditChainCheck, syncDispatch, connectionSync];

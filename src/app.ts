@@ -2,18 +2,24 @@
 // contract. Creating the app has no side effects, so tests build as many as they like.
 import Koa from 'koa';
 import type { Config } from './config';
+import type { SecretBox } from './connections/secret-box';
 import type { Database } from './db';
 import { errorBoundary, observe, unmatchedAsProblems } from './http/middleware';
 import { buildRouter, type RouteTable } from './http/route';
 import { ROUTES } from './http/routes';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
+import type { Scheduler } from './worker/scheduler';
 
 export interface AppDeps {
   config: Config;
   db: Database;
   log: Logger;
   metrics: Metrics;
+  /** Seals MDM credentials; null when no key is configured (connections cannot then be created). */
+  secretBox: SecretBox | null;
+  /** Queues jobs for the worker (e.g. a sync requested through the API). */
+  queue: Scheduler;
 }
 
 export function createApp(deps: AppDeps, routes: RouteTable = ROUTES): Koa {

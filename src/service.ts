@@ -7,11 +7,12 @@ import { JOBS } from '../jobs';
 import { createApp } from './app';
 import { ensureBootstrapToken, hasActiveAdminToken } from './auth/tokens';
 import type { Config } from './config';
+import { resolveSecretBox } from './connections/keys';
 import { type Database, openDatabase } from './db';
 import { migrateToLatest } from './db/migrate';
 import type { Logger } from './log';
 import { createMetrics } from './metrics';
-import { type Scheduler, startWorker } from './worker/scheduler';
+import { createQueue, type Scheduler, startWorker } from './worker/scheduler';
 
 export interface RunningService {
   url: string;
@@ -65,20 +66,24 @@ export async function startServer(
           'or stop the service and run `npx warden token create --name me --role admin`',
       );
     }
-    const app = createApp({ config, db, log, metrics: createMetrics(db.knex) });
+    const secretBox = resolveSecretBox(config);
+    // The API queues jobs either way; with the worker in this process the same scheduler also runs them.
+    const scheduler = options.withWorker
+      ? await startWorker({ config, db, log, secretBox }, JOBS)
+      : await createQueue({ config, db, log, secretBox });
+    const app = createApp({ config, db, log, metrics: createMetrics(db.knex), secretBox, queue: scheduler });
     const server = http.createServer(app.callback());
     const address = await listen(server, config.port, config.host);
-    const worker = options.withWorker ? await startWorker({ config, db, log }, JOBS) : null;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
-    log.info({ url, embeddedDatabase: db.embedded, worker: worker !== null }, 'warden is serving');
+    log.info({ url, embeddedDatabase: db.embedded, worker: options.withWorker }, 'warden is serving');
     return {
       url,
       db,
-      worker,
+      worker: options.withWorker ? scheduler : null,
       async stop() {
         await closeServer(server);
-        await worker?.stop();
+        await scheduler.stop();
         await db.close();
       },
     };
@@ -91,7 +96,7 @@ export async function startServer(
 export async function startStandaloneWorker(config: Config, log: Logger): Promise<RunningService> {
   const db = await openAndMigrate(config, log);
   try {
-    const worker = await startWorker({ config, db, log }, JOBS);
+    const worker = await startWorker({ config, db, log, secretBox: resolveSecretBox(config) }, JOBS);
     return {
       url: '',
       db,

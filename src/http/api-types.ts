@@ -148,6 +148,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List MDM connections with their last sync */
+        get: operations["listConnections"];
+        put?: never;
+        /**
+         * Connect an MDM tenant
+         * @description Credentials are encrypted at rest (AES-256-GCM under `WARDEN_SECRET_KEY`) and never appear in an answer
+         *     or a log. Without a key, a deployment on PostgreSQL refuses with 409; the embedded database keeps a key
+         *     of its own in its data directory. The first sync is due at once.
+         */
+        post: operations["createConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ConnectionId"];
+            };
+            cookie?: never;
+        };
+        /** One MDM connection, with its last sync and last complete sync */
+        get: operations["getConnection"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/connections/{id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ConnectionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue an inventory sync of this connection now
+         * @description Answers at once with the queued job's id; the run appears as `lastSync` of the connection. A sync already
+         *     running for this connection is not duplicated: the queued job finds it and ends as skipped.
+         */
+        post: operations["syncConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Devices from every connection, filtered, in keyset pages */
+        get: operations["listDevices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/devices/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** One device, with its watched apps, its MDM record and its history */
+        get: operations["getDevice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -274,6 +375,198 @@ export interface components {
                 detail?: string;
             };
         };
+        /** @enum {string} */
+        Platform: "android" | "ios" | "windows" | "macos" | "other";
+        /** @enum {string} */
+        Ownership: "company" | "personal" | "unknown";
+        /**
+         * @description `unknown` when the MDM does not say; never counted as compliant.
+         * @enum {string}
+         */
+        Compliance: "compliant" | "noncompliant" | "in-grace-period" | "unknown";
+        IntuneSettings: {
+            /** @description The Entra ID tenant (directory) id or its primary domain. */
+            tenantId: string;
+            /** @description The application (client) id of the app registration. */
+            clientId: string;
+            /**
+             * Format: uri
+             * @description Default `https://login.microsoftonline.com`; another cloud or a test emulator otherwise.
+             */
+            authorityHost?: string;
+            /**
+             * Format: uri
+             * @description Default `https://graph.microsoft.com`.
+             */
+            graphBaseUrl?: string;
+        };
+        IntuneCredentials: {
+            /** @enum {string} */
+            type: "client-secret" | "certificate" | "certificate-pfx" | "managed-identity";
+        } & ({
+            /** @constant */
+            type: "client-secret";
+            clientSecret: string;
+        } | {
+            /** @constant */
+            type: "certificate";
+            certificatePem: string;
+            privateKeyPem: string;
+        } | {
+            /** @constant */
+            type: "certificate-pfx";
+            pfxBase64: string;
+            pfxPassword?: string;
+        } | {
+            /** @constant */
+            type: "managed-identity";
+            /** @description A user-assigned identity's client id; omit for the system-assigned one. */
+            clientId?: string;
+        });
+        ConnectionCreateRequest: {
+            name: string;
+            /** @enum {string} */
+            kind: "intune";
+            settings: components["schemas"]["IntuneSettings"];
+            credentials: components["schemas"]["IntuneCredentials"];
+            /** @default 15 */
+            syncIntervalMinutes: number;
+        };
+        SyncRun: {
+            id: number;
+            /** @enum {string} */
+            trigger: "schedule" | "manual";
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt: string | null;
+            /** @enum {string} */
+            outcome: "running" | "succeeded" | "failed";
+            /**
+             * @description devices seen, appeared, changed, returned, gone, appHits, appHitsUnmatched, appsRemoved; MDM
+             *     requests (listingRequests for the device listing, appRequests for the per-app queries, and of all
+             *     requests those throttled and retried); durationMs.
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /** @description auth, permission, throttled, transient, not-found, invalid, incomplete, abandoned or internal. */
+            errorKind: string | null;
+            error: string | null;
+        };
+        Connection: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "intune";
+            settings: components["schemas"]["IntuneSettings"];
+            /** @description Only the kind of credential; the secret itself is never returned. */
+            credentials: {
+                /** @enum {string} */
+                type: "client-secret" | "certificate" | "certificate-pfx" | "managed-identity";
+            };
+            /**
+             * @description broken after a 401/403 from the MDM (a person must fix it); a 429 or 5xx never breaks it.
+             * @enum {string}
+             */
+            credentialStatus: "unverified" | "ok" | "broken";
+            credentialError: string | null;
+            syncIntervalMinutes: number;
+            enabled: boolean;
+            /** Format: date-time */
+            nextSyncAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            lastSync: components["schemas"]["SyncRun"] | null;
+            /** @description The last sync that listed everything; the inventory is as fresh as its finishedAt. */
+            lastCompleteSync: components["schemas"]["SyncRun"] | null;
+        };
+        DeviceUser: {
+            externalId: string | null;
+            principalName: string | null;
+            displayName: string | null;
+            email: string | null;
+        };
+        DeviceFields: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            connectionId: string;
+            /** @description The MDM's id of the device. */
+            externalId: string;
+            name: string | null;
+            platform: components["schemas"]["Platform"];
+            osVersion: string | null;
+            model: string | null;
+            manufacturer: string | null;
+            serialNumber: string | null;
+            ownership: components["schemas"]["Ownership"];
+            /** @enum {string} */
+            enrollmentMode: "work-profile" | "fully-managed" | "user-enrollment" | "device" | "legacy-admin" | "unknown";
+            supervised: boolean | null;
+            /** @description null when the MDM does not know. */
+            encrypted: boolean | null;
+            /** @description null when the MDM does not know. */
+            jailbroken: boolean | null;
+            compliance: components["schemas"]["Compliance"];
+            /** @description The MDM's own management state, verbatim. */
+            managementState: string | null;
+            user: components["schemas"]["DeviceUser"];
+            /** Format: date-time */
+            enrolledAt: string | null;
+            /** Format: date-time */
+            lastCheckInAt: string | null;
+            /** Format: date-time */
+            firstSeenAt: string;
+            /**
+             * Format: date-time
+             * @description The end of the last complete sync that found it; null until a complete sync has.
+             */
+            lastSeenAt: string | null;
+            /**
+             * Format: date-time
+             * @description When a complete sync first no longer found it (devices are never erased).
+             */
+            goneAt: string | null;
+        };
+        Device: components["schemas"]["DeviceFields"];
+        DeviceDetail: components["schemas"]["DeviceFields"] & {
+            apps: {
+                identifier: string;
+                appExternalId: string;
+                displayName: string | null;
+                version: string | null;
+                /**
+                 * @description work-profile means the app can reach work data in the Android work profile.
+                 * @enum {string}
+                 */
+                scope: "work-profile" | "personal-profile" | "device" | "unknown";
+                /** Format: date-time */
+                firstSeenAt: string;
+                /**
+                 * Format: date-time
+                 * @description When a complete sync first no longer found it there.
+                 */
+                removedAt: string | null;
+            }[];
+            /** @description The 50 latest observed changes, newest first (its appearance is firstSeenAt). */
+            history: {
+                syncRunId: number;
+                /** Format: date-time */
+                observedAt: string;
+                /** @enum {string} */
+                change: "changed" | "gone" | "returned";
+                /** @description For `changed`, each changed field as [before, after]. */
+                fields: {
+                    [key: string]: unknown[];
+                };
+            }[];
+            /** @description The MDM's record as the last sync received it. */
+            native: {
+                [key: string]: unknown;
+            };
+        };
     };
     responses: {
         /** @description An error, as RFC 9457 problem details. */
@@ -288,6 +581,7 @@ export interface components {
     };
     parameters: {
         TokenId: string;
+        ConnectionId: string;
     };
     requestBodies: never;
     headers: never;
@@ -536,6 +830,165 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listConnections: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connections, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Connection"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConnectionCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description Connected; the first sync is queued by the worker within a minute. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ConnectionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The connection. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Connection"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    syncConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ConnectionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jobId: string;
+                        /** Format: uuid */
+                        connectionId: string;
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listDevices: {
+        parameters: {
+            query?: {
+                connection?: string;
+                platform?: components["schemas"]["Platform"];
+                ownership?: components["schemas"]["Ownership"];
+                compliance?: components["schemas"]["Compliance"];
+                /** @description A user principal name (any case) or the MDM's user id. */
+                user?: string;
+                /** @description Only devices holding this app now, by identifier (e.g. `com.whatsapp`). */
+                hasApp?: string;
+                /** @description Also devices that a complete sync no longer found. */
+                includeGone?: boolean;
+                sort?: "name" | "-name" | "lastCheckInAt" | "-lastCheckInAt";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of devices. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Device"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The device. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceDetail"];
                 };
             };
             default: components["responses"]["Problem"];

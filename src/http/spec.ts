@@ -140,7 +140,7 @@ export function loadSpec(): LoadedSpec {
  * `coerceTypes` is for path and query values, which arrive as strings.
  */
 export function createSpecAjv(options: { coerceTypes?: boolean | 'array'; useDefaults?: boolean } = {}): Ajv2020 {
-  const ajv = new Ajv2020({ strict: true, allErrors: false, ...options });
+  const ajv = new Ajv2020({ strict: true, allErrors: false, discriminator: true, ...options });
   addFormats(ajv);
   ajv.addKeyword({ keyword: 'example' });
   const schemas = (loadSpec().document.components as Node).schemas as Node;

@@ -1,6 +1,7 @@
 // What a scheduled job is: a name, an optional schedule, lock and concurrency settings, and a handler that
 // returns counts. Jobs live one per file in jobs/ and are listed in jobs/index.ts.
 import type { Config } from '../config';
+import type { SecretBox } from '../connections/secret-box';
 import type { Database } from '../db';
 import type { Logger } from '../log';
 
@@ -8,8 +9,14 @@ export interface JobContext {
   config: Config;
   db: Database;
   log: Logger;
+  /** Seals and unseals MDM credentials; null when no key is configured. */
+  secretBox: SecretBox | null;
+  /** This worker's name (host:pid), recorded on what it runs. */
+  worker: string;
   /** Extends the job's lock; long jobs call it between steps so no other worker takes the job over. */
   touch(): Promise<void>;
+  /** Queues another job to run now. */
+  enqueue(jobName: string, data: Record<string, unknown>): Promise<string>;
 }
 
 /** What a run reports, recorded in job_runs: e.g. { devices: 2000, created: 3 }. */

@@ -7,6 +7,7 @@ import { PostgresBackend } from '@agendajs/postgres-backend';
 import { Agenda, type Job } from 'agenda';
 import pg from 'pg';
 import type { Config } from '../config';
+import type { SecretBox } from '../connections/secret-box';
 import type { Database } from '../db';
 import type { Logger } from '../log';
 import { type JobCounts, type JobDefinition, JobFailure } from './job';
@@ -16,6 +17,7 @@ export interface WorkerDeps {
   config: Config;
   db: Database;
   log: Logger;
+  secretBox: SecretBox | null;
 }
 
 export interface Scheduler {
@@ -32,14 +34,19 @@ function errorMessage(error: unknown): string {
 }
 
 /** Wraps a job's handler: records the run, passes a lock-extending touch, and logs the outcome. */
-function runRecorded(job: JobDefinition, deps: WorkerDeps, worker: string) {
+function runRecorded(job: JobDefinition, deps: WorkerDeps, worker: string, agenda: Agenda) {
+  const enqueue = async (jobName: string, data: Record<string, unknown>) =>
+    String((await agenda.now(jobName, data)).attrs._id);
   return async (agendaJob: Job<Record<string, unknown>>) => {
     const log = deps.log.child({ job: job.name, agendaJobId: String(agendaJob.attrs._id) });
     const runId = await startRun(deps.db.knex, job.name, worker, job.lockLifetimeMs);
     const started = Date.now();
     let counts: JobCounts = {};
     try {
-      counts = await job.run({ ...deps, log, touch: () => agendaJob.touch() }, agendaJob.attrs.data ?? {});
+      counts = await job.run(
+        { ...deps, log, worker, enqueue, touch: () => agendaJob.touch() },
+        agendaJob.attrs.data ?? {},
+      );
       await finishRun(deps.db.knex, runId, 'succeeded', counts);
       log.info({ counts, ms: Date.now() - started }, 'job run succeeded');
     } catch (error) {
@@ -99,7 +106,7 @@ export async function startWorker(deps: WorkerDeps, jobs: readonly JobDefinition
   const worker = workerName();
   const { agenda, pool } = createAgenda(deps, worker);
   for (const job of jobs) {
-    agenda.define(job.name, runRecorded(job, deps, worker), {
+    agenda.define(job.name, runRecorded(job, deps, worker, agenda), {
       concurrency: job.concurrency,
       lockLimit: job.concurrency,
       lockLifetime: job.lockLifetimeMs,

@@ -1,4 +1,5 @@
 // The `warden` command against a real PostgreSQL: help, configuration errors, migrate and token create.
+import { MIGRATIONS } from '../../migrations';
 import { startTestApi, type TestApi } from '../support/api';
 import { runWarden } from '../support/cli';
 
@@ -30,7 +31,7 @@ describe('warden CLI', () => {
   it('reports migration status', () => {
     const result = runWarden(['migrate', '--status'], { DATABASE_URL: api.db.url });
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe('applied  20261122_0001_foundation\n');
+    expect(result.stdout).toBe(MIGRATIONS.map((m) => `applied  ${m.name}\n`).join(''));
     expect(runWarden(['migrate'], { DATABASE_URL: api.db.url }).stdout).toBe('already up to date\n');
   });
 

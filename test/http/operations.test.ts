@@ -1,6 +1,7 @@
 // /healthz, /readyz, /metrics and /openapi.json.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MIGRATIONS } from '../../migrations';
 import { createApp } from '../../src/app';
 import { openDatabase } from '../../src/db';
 import { rollback } from '../../src/db/migrate';
@@ -39,6 +40,8 @@ describe('operational endpoints', () => {
       db: unreachable,
       log: createLogger('silent'),
       metrics: createMetrics(unreachable.knex),
+      secretBox: null,
+      queue: api.scheduler,
     });
     const server = http.createServer(app.callback()).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
@@ -69,7 +72,7 @@ describe('operational endpoints', () => {
       expect(response.body.checks).toEqual({
         database: 'ok',
         migrations: 'pending',
-        pendingMigrations: ['20261122_0001_foundation'],
+        pendingMigrations: MIGRATIONS.map((m) => m.name),
       });
     } finally {
       await fresh.close();

@@ -1,14 +1,18 @@
 // A running Warden API for a test file: the real Koa app on a real port over the file's own database, an
 // admin token, and an HTTP client whose every answer is checked against the contract.
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import { JOBS } from '../../jobs';
 import { createApp } from '../../src/app';
 import { CLI_ACTOR, type Role } from '../../src/auth/roles';
 import { createToken } from '../../src/auth/tokens';
 import { type Config, loadConfig } from '../../src/config';
-import { createLogger } from '../../src/log';
+import { SecretBox } from '../../src/connections/secret-box';
+import { createLogger, type Logger } from '../../src/log';
 import { createMetrics } from '../../src/metrics';
+import { createQueue, type Scheduler, startWorker } from '../../src/worker/scheduler';
 import { assertMatchesContract } from './contract';
 import { createTestDatabase, type TestDatabase } from './database';
 
@@ -32,6 +36,9 @@ export interface TestApi {
   url: string;
   db: TestDatabase;
   config: Config;
+  log: Logger;
+  secretBox: SecretBox | null;
+  scheduler: Scheduler;
   adminToken: string;
   /** Every log line the app wrote, as JSON text. */
   logs: string[];
@@ -40,9 +47,17 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(overrides: Partial<Config> = {}): Promise<TestApi> {
+export interface TestApiOptions {
+  config?: Partial<Config>;
+  /** Run the job worker (all of JOBS) in the test process too; otherwise jobs are only queued. */
+  worker?: boolean;
+  /** Override the secret box (null: no key configured). */
+  secretBox?: SecretBox | null;
+}
+
+export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
   const db = await createTestDatabase();
-  const config: Config = { ...loadConfig({}), databaseUrl: db.url, port: 0, logLevel: 'info', ...overrides };
+  const config: Config = { ...loadConfig({}), databaseUrl: db.url, port: 0, logLevel: 'info', ...options.config };
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {
@@ -51,7 +66,11 @@ export async function startTestApi(overrides: Partial<Config> = {}): Promise<Tes
     },
   });
   const log = createLogger(config.logLevel, sink);
-  const app = createApp({ config, db, log, metrics: createMetrics(db.knex) });
+  const secretBox = options.secretBox === undefined ? new SecretBox(randomBytes(32)) : options.secretBox;
+  const scheduler = options.worker
+    ? await startWorker({ config, db, log, secretBox }, JOBS)
+    : await createQueue({ config, db, log, secretBox });
+  const app = createApp({ config, db, log, metrics: createMetrics(db.knex), secretBox, queue: scheduler });
   const server = http.createServer(app.callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -81,12 +100,16 @@ export async function startTestApi(overrides: Partial<Config> = {}): Promise<Tes
     url,
     db,
     config,
+    log,
+    secretBox,
+    scheduler,
     adminToken,
     logs,
     request,
     tokenFor,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await scheduler.stop();
       await db.drop();
     },
   };

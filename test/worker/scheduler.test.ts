@@ -25,7 +25,7 @@ async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000)
 describe('worker', () => {
   let db: TestDatabase;
   let worker: Scheduler;
-  const deps = () => ({ config: loadConfig({}), db, log: createLogger('silent') });
+  const deps = () => ({ config: loadConfig({}), db, log: createLogger('silent'), secretBox: null });
   const finishedRun = (after: number) => () =>
     recentRuns(db.knex, auditChainCheck.name).then((runs) => runs.find((r) => r.id > after && r.outcome !== 'running'));
 

@@ -2,7 +2,15 @@
 // of the contract, so a new operation without a handler does not compile.
 import type { CompleteRouteTable } from '../route';
 import { auditRoutes } from './audit';
+import { connectionRoutes } from './connections';
+import { deviceRoutes } from './devices';
 import { operationRoutes } from './operations';
 import { tokenRoutes } from './tokens';
 
-export const ROUTES: CompleteRouteTable = { ...operationRoutes, ...tokenRoutes, ...auditRoutes };
+export const ROUTES: CompleteRouteTable = {
+  ...operationRoutes,
+  ...tokenRoutes,
+  ...auditRoutes,
+  ...connectionRoutes,
+  ...deviceRoutes,
+};
