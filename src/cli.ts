@@ -7,13 +7,27 @@ import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db';
 import { DataDirLockedError } from './db/embedded';
 import { migrateToLatest, migrationStatus, rollback } from './db/migrate';
+import { runDemo } from './demo';
 import { AppError } from './errors';
 import { createLogger } from './log';
 import { type RunningService, startServer, startStandaloneWorker } from './service';
+import {
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CLIENT_SECRET,
+  FAULT_OPTIONS,
+  faultSettingsFromOptions,
+  startGraphEmulator,
+} from './sim/graph';
 import { packageRoot } from './util/package-root';
 
 /** An error the user can fix, printed as one line. */
 class UsageError extends Error {}
+
+function portNumber(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535)
+    throw new InvalidArgumentError('expected a port number from 0 to 65535');
+  return Number(value);
+}
 
 function positiveInteger(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1)
@@ -26,7 +40,10 @@ function positiveInteger(value: string): number {
  * per finished job run (its lock check sleeps half the lock lifetime and is never cleared), which would keep
  * the process alive for minutes after everything has stopped. A second signal exits at once.
  */
-function runUntilSignalled(service: RunningService, log: ReturnType<typeof createLogger>): Promise<never> {
+function runUntilSignalled(
+  service: Pick<RunningService, 'stop'>,
+  log: ReturnType<typeof createLogger>,
+): Promise<never> {
   return new Promise(() => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals) => {
@@ -112,6 +129,52 @@ export function buildCli(): Command {
         const verb = options.rollback ? 'rolled back' : 'applied';
         process.stdout.write(names.length ? names.map((n) => `${verb} ${n}\n`).join('') : 'already up to date\n');
       });
+    });
+
+  const sim = program
+    .command('sim')
+    .description('run an emulated Intune tenant (Microsoft Graph over HTTPS) for tests, demos and benchmarks')
+    .option('--devices <n>', 'fleet size', positiveInteger, 2000)
+    .option('--seed <n>', 'fleet seed: the same seed gives the same fleet', positiveInteger, 1)
+    .option('--port <port>', 'HTTPS port (0: any free port)', portNumber, 0)
+    .option('--pki-dir <dir>', 'where the test CA is kept (trust <dir>/ca.pem)', '.warden/pki')
+    .option('--enforce-limits', "answer 429 past Intune's published request limits")
+    .option('--action-latency <ms>', 'how long a device action stays pending', positiveInteger, 2000);
+  for (const option of FAULT_OPTIONS)
+    sim.option(option.flags, option.description, option.parse as (value: string) => unknown);
+  sim.action(async (options: Record<string, unknown>) => {
+    const emulator = await startGraphEmulator({
+      devices: options.devices as number,
+      seed: options.seed as number,
+      port: options.port as number,
+      pkiDir: options.pkiDir as string,
+      enforceLimits: options.enforceLimits === true,
+      actionLatencyMs: options.actionLatency as number,
+      faults: faultSettingsFromOptions(options),
+    });
+    const lines = [
+      `emulated Intune tenant on ${emulator.url} (${options.devices} devices)`,
+      `  Graph base URL:  ${emulator.url}`,
+      `  authority host:  ${emulator.authorityHost}`,
+      `  tenant id:       ${emulator.tenantId}`,
+      `  client id:       ${DEFAULT_CLIENT_ID}`,
+      `  client secret:   ${DEFAULT_CLIENT_SECRET}`,
+      `  CA certificate:  ${emulator.caPath} (WARDEN_EXTRA_CA_FILE for Warden, NODE_EXTRA_CA_CERTS for other Node tools)`,
+      `  faults:          ${JSON.stringify(emulator.faults())} (change them at ${emulator.url}/_sim/faults)`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    await runUntilSignalled({ stop: () => emulator.stop() }, createLogger('info'));
+  });
+
+  program
+    .command('demo')
+    .description('see Warden work: an emulated Intune tenant, the service and its worker, connected and synced')
+    .option('--devices <n>', 'emulated fleet size', positiveInteger, 2000)
+    .action(async (options: { devices: number }) => {
+      const config = loadConfig();
+      const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+      const service = await runDemo(config, log, { devices: options.devices, port: config.port });
+      await runUntilSignalled(service, log);
     });
 
   const token = program.command('token').description('manage API tokens');

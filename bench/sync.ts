@@ -1,0 +1,114 @@
+// bench/sync: a full inventory sync of an emulated tenant into PostgreSQL. The emulator runs in its own process
+// (`warden sim`) so its work does not count against Warden's; this process runs the real sync code and reports
+// devices per second, Graph requests per 1,000 devices and its own peak RSS. Run: `npm run bench:sync`
+// (BENCH_DEVICES, default 100000; BENCH_DATABASE_URL, default the local server's postgres database).
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import knexFactory from 'knex';
+import { CLI_ACTOR } from '../src/auth/roles';
+import { SecretBox } from '../src/connections/secret-box';
+import { createConnection } from '../src/connections/store';
+import { openDatabase } from '../src/db';
+import { migrateToLatest } from '../src/db/migrate';
+import { syncConnection } from '../src/inventory/sync';
+import { createLogger } from '../src/log';
+
+const DEVICES = Number(process.env.BENCH_DEVICES ?? 100_000);
+const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const root = path.resolve(__dirname, '../..');
+
+function startSim(): Promise<{ child: ChildProcess; url: string; fields: Record<string, string> }> {
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, 'bin/warden.js'),
+      'sim',
+      '--devices',
+      String(DEVICES),
+      '--pki-dir',
+      path.join(root, '.warden/pki'),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+      if (!out.includes('faults:')) return;
+      const fields = Object.fromEntries(
+        [...out.matchAll(/^\s+([a-zA-Z ]+):\s+(\S+)/gm)].map((m) => [m[1]!.trim(), m[2]!]),
+      );
+      resolve({ child, url: fields['Graph base URL']!, fields });
+    });
+    child.once('exit', (code) => reject(new Error(`warden sim exited with ${code}:\n${out}`)));
+  });
+}
+
+async function main() {
+  const simStarted = Date.now();
+  const sim = await startSim();
+  const simReady = Date.now() - simStarted;
+  const database = `warden_bench_${process.pid}`;
+  const server = knexFactory({ client: 'pg', connection: SERVER });
+  await server.raw(`create database "${database}"`);
+  const url = new URL(SERVER);
+  url.pathname = `/${database}`;
+  const db = await openDatabase({ databaseUrl: url.toString(), dataDir: '', databasePoolMax: 4 });
+  try {
+    await migrateToLatest(db.knex);
+    const box = new SecretBox(Buffer.alloc(32, 7));
+    const caPem = require('node:fs').readFileSync(sim.fields['CA certificate']!, 'utf8');
+    const connection = await createConnection(
+      db.knex,
+      box,
+      {
+        name: 'bench',
+        kind: 'intune',
+        settings: {
+          tenantId: sim.fields['tenant id']!,
+          clientId: sim.fields['client id']!,
+          authorityHost: sim.fields['authority host']!,
+          graphBaseUrl: sim.url,
+        },
+        credentials: { type: 'client-secret', clientSecret: sim.fields['client secret']! },
+      },
+      { actor: CLI_ACTOR },
+    );
+    const deps = { knex: db.knex, log: createLogger('warn'), secretBox: box, extraCaPem: caPem };
+    const results = [];
+    for (const label of ['first sync (all new)', 'second sync (unchanged)']) {
+      await fetch(`${sim.url}/_sim/stats/reset`, { method: 'POST' }).catch(() => undefined);
+      const started = process.hrtime.bigint();
+      const result = await syncConnection(deps, { connectionId: connection.id, trigger: 'manual', worker: 'bench' });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (result.outcome !== 'succeeded') throw new Error(`sync ${result.outcome}: ${JSON.stringify(result)}`);
+      results.push({
+        label,
+        devices: result.counts.devices,
+        seconds: Number(seconds.toFixed(2)),
+        devicesPerSecond: Math.round(result.counts.devices / seconds),
+        graphRequests: result.counts.requests,
+        requestsPer1000Devices: Number(((result.counts.requests / result.counts.devices) * 1000).toFixed(2)),
+        listingRequests: result.counts.listingRequests,
+        appRequests: result.counts.appRequests,
+        budget: Math.ceil(result.counts.devices / 1000) + result.counts.appRequests + 5,
+        appHits: result.counts.appHits,
+        deviceWriteMs: result.counts.writeMs,
+      });
+    }
+    const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+    console.log(JSON.stringify({ devices: DEVICES, emulatorStartMs: simReady, peakRssMb, results }, null, 2));
+  } finally {
+    await db.close();
+    await server.raw(`drop database if exists "${database}" with (force)`);
+    await server.destroy();
+    sim.child.kill('SIGTERM');
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
