@@ -62,8 +62,28 @@ function maskProperties(masked: ManagedDevice, keep: readonly string[] | null): 
   return masked;
 }
 
-const listDevice = (device: ManagedDevice, select: readonly string[] | null) =>
-  project(maskSelectOnly(device, null), select);
+const SELECT_ONLY = new Set<string>(SELECT_ONLY_DEVICE_PROPERTIES);
+const listedKeysBySelect = new Map<string, readonly (keyof ManagedDevice)[]>();
+
+/** The properties a list page carries for this $select, in the service's order (computed once per $select). */
+function listedKeys(select: readonly string[] | null): readonly (keyof ManagedDevice)[] {
+  const cacheKey = select ? select.join(',') : '*';
+  let keys = listedKeysBySelect.get(cacheKey);
+  if (!keys) {
+    keys = MANAGED_DEVICE_PROPERTIES.filter((p) => !select || p === 'id' || select.includes(p));
+    listedKeysBySelect.set(cacheKey, keys);
+  }
+  return keys;
+}
+
+/** A device as a list page shows it: only the selected properties, the select-only ones blanked. */
+function listDevice(device: ManagedDevice, select: readonly string[] | null): Partial<ManagedDevice> {
+  const out: Record<string, unknown> = {};
+  for (const property of listedKeys(select)) {
+    out[property] = !SELECT_ONLY.has(property) ? device[property] : property === 'physicalMemoryInBytes' ? 0 : null;
+  }
+  return out as Partial<ManagedDevice>;
+}
 
 function countDevices(env: GraphEnvironment, ordinals: Iterable<number>, filter: FilterNode | null, key: string) {
   if (!filter) {
