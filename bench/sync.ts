@@ -7,11 +7,13 @@ import path from 'node:path';
 import knexFactory from 'knex';
 import { CLI_ACTOR } from '../src/auth/roles';
 import { SecretBox } from '../src/connections/secret-box';
-import { createConnection } from '../src/connections/store';
+import { createConnection, loadConnectorDefinition } from '../src/connections/store';
 import { openDatabase } from '../src/db';
 import { migrateToLatest } from '../src/db/migrate';
 import { syncConnection } from '../src/inventory/sync';
+import { WATCHED_APPS } from '../src/inventory/watched-apps';
 import { createLogger } from '../src/log';
+import { createConnector } from '../src/mdm';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 100_000);
 const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -46,6 +48,16 @@ function startSim(): Promise<{ child: ChildProcess; url: string; fields: Record<
   });
 }
 
+/** CPU seconds a child process has used so far (Linux /proc), to show what the emulator costs the machine. */
+function cpuSecondsOf(pid: number): number | null {
+  try {
+    const fields = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(((Number(fields[11]) + Number(fields[12])) / 100).toFixed(1));
+  } catch {
+    return null;
+  }
+}
+
 async function main() {
   const simStarted = Date.now();
   const sim = await startSim();
@@ -77,7 +89,7 @@ async function main() {
       { actor: CLI_ACTOR },
     );
     const deps = { knex: db.knex, log: createLogger('warn'), secretBox: box, extraCaPem: caPem };
-    const results = [];
+    const results: Array<Record<string, unknown>> = [];
     for (const label of ['first sync (all new)', 'second sync (unchanged)']) {
       await fetch(`${sim.url}/_sim/stats/reset`, { method: 'POST' }).catch(() => undefined);
       const started = process.hrtime.bigint();
@@ -98,8 +110,31 @@ async function main() {
         deviceWriteMs: result.counts.writeMs,
       });
     }
+    // The ceiling the emulator allows on this machine: the same listings with nothing written.
+    const { definition } = await loadConnectorDefinition(db.knex, box, connection.id);
+    const connector = createConnector(definition, { caPem });
+    const listingStarted = process.hrtime.bigint();
+    let listed = 0;
+    for await (const page of connector.listDevices()) listed += page.length;
+    for await (const hits of connector.devicesWithApps(WATCHED_APPS)) void hits;
+    const listingSeconds = Number(process.hrtime.bigint() - listingStarted) / 1e9;
+    results.push({
+      label: 'listings only, nothing written',
+      devices: listed,
+      seconds: Number(listingSeconds.toFixed(2)),
+      devicesPerSecond: Math.round(listed / listingSeconds),
+    });
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-    console.log(JSON.stringify({ devices: DEVICES, emulatorStartMs: simReady, peakRssMb, results }, null, 2));
+    const cpu = process.cpuUsage();
+    const wardenCpuSeconds = Number(((cpu.user + cpu.system) / 1e6).toFixed(1));
+    const emulatorCpuSeconds = cpuSecondsOf(sim.child.pid!);
+    console.log(
+      JSON.stringify(
+        { devices: DEVICES, emulatorStartMs: simReady, peakRssMb, wardenCpuSeconds, emulatorCpuSeconds, results },
+        null,
+        2,
+      ),
+    );
   } finally {
     await db.close();
     await server.raw(`drop database if exists "${database}" with (force)`);
