@@ -11,7 +11,7 @@ import { resolveSecretBox } from './connections/keys';
 import { createConnection, getConnection, listConnections } from './connections/store';
 import type { Logger } from './log';
 import { type RunningService, startServer } from './service';
-import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, startGraphEmulator } from './sim/graph';
+import { emulatorConnection, startGraphEmulator } from './sim/graph';
 
 const DEMO_CONNECTION = 'contoso-intune (emulated)';
 
@@ -50,17 +50,7 @@ export async function runDemo(
     const connection = await createConnection(
       service.db.knex,
       resolveSecretBox(config),
-      {
-        name: DEMO_CONNECTION,
-        kind: 'intune',
-        settings: {
-          tenantId: emulator.tenantId,
-          clientId: DEFAULT_CLIENT_ID,
-          authorityHost: emulator.authorityHost,
-          graphBaseUrl: emulator.url,
-        },
-        credentials: { type: 'client-secret', clientSecret: DEFAULT_CLIENT_SECRET },
-      },
+      { name: DEMO_CONNECTION, ...emulatorConnection(emulator) },
       { actor: CLI_ACTOR },
     );
     const started = new Date();

@@ -2,30 +2,14 @@
 // device with its watched apps and its history of observed changes.
 import type { Knex } from 'knex';
 import { AppError, notFound } from '../errors';
-import type { AppScope, Compliance, EnrollmentMode, Ownership, Platform } from '../mdm/connector';
+import type { AppScope, Compliance, EnrollmentMode, NormalizedDevice, Ownership, Platform } from '../mdm/connector';
 
-export interface Device {
+/** A device as stored: the connector's normalised view (without the MDM record) and what Warden tracks. */
+export interface Device extends Omit<NormalizedDevice, 'native'> {
   id: string;
   connectionId: string;
-  externalId: string;
-  name: string | null;
-  platform: Platform;
-  osVersion: string | null;
-  model: string | null;
-  manufacturer: string | null;
-  serialNumber: string | null;
-  ownership: Ownership;
-  enrollmentMode: EnrollmentMode;
-  supervised: boolean | null;
-  encrypted: boolean | null;
-  jailbroken: boolean | null;
-  compliance: Compliance;
-  managementState: string | null;
-  user: { externalId: string | null; principalName: string | null; displayName: string | null; email: string | null };
-  enrolledAt: Date | null;
-  lastCheckInAt: Date | null;
   firstSeenAt: Date;
-  /** The last complete sync that found it; null until one has. */
+  /** The end of the last complete sync that found it; null until one has. */
   lastSeenAt: Date | null;
   goneAt: Date | null;
 }
@@ -67,10 +51,38 @@ const SORT_KEYS: Record<'name' | 'lastCheckInAt', { expression: string; decode: 
   lastCheckInAt: { expression: "coalesce(last_check_in_at, 'epoch'::timestamptz)", decode: (v) => new Date(v) },
 };
 
-// biome-ignore lint/suspicious/noExplicitAny: a knex row is untyped at this boundary
-type Row = Record<string, any>;
+interface DeviceRow {
+  id: string;
+  connection_id: string;
+  external_id: string;
+  name: string | null;
+  platform: Platform;
+  os_version: string | null;
+  model: string | null;
+  manufacturer: string | null;
+  serial_number: string | null;
+  ownership: Ownership;
+  enrollment_mode: EnrollmentMode;
+  supervised: boolean | null;
+  encrypted: boolean | null;
+  jailbroken: boolean | null;
+  compliance: Compliance;
+  management_state: string | null;
+  user_external_id: string | null;
+  user_principal_name: string | null;
+  user_display_name: string | null;
+  user_email: string | null;
+  enrolled_at: Date | null;
+  last_check_in_at: Date | null;
+  first_seen_at: Date;
+  last_seen_at: Date | null;
+  gone_at: Date | null;
+  /** The current sort's key, selected for the next cursor. */
+  sort_key?: string | Date;
+  native?: Record<string, unknown>;
+}
 
-function fromRow(row: Row): Device {
+function fromRow(row: DeviceRow): Device {
   return {
     id: row.id,
     connectionId: row.connection_id,
@@ -153,7 +165,7 @@ export async function listDevices(
     const [value, id] = decodeCursor(options.cursor);
     query.whereRaw(`(${key.expression}, id) ${descending ? '<' : '>'} (?, ?)`, [key.decode(value) as string, id]);
   }
-  const rows: Row[] = await query;
+  const rows: DeviceRow[] = await query;
   const page = rows.slice(0, options.limit);
   const last = page.at(-1);
   return {
@@ -166,7 +178,7 @@ export async function getDevice(
   knex: Knex,
   id: string,
 ): Promise<{ device: Device; apps: DeviceApp[]; history: DeviceChange[]; native: Record<string, unknown> }> {
-  const row: Row | undefined = await knex('devices')
+  const row: DeviceRow | undefined = await knex('devices')
     .select(knex.raw(`${DEVICE_COLUMNS}, native`))
     .where({ id })
     .first();
@@ -175,8 +187,8 @@ export async function getDevice(
   const history = await knex('device_changes').where({ device_id: id }).orderBy('id', 'desc').limit(50);
   return {
     device: fromRow(row),
-    native: row.native,
-    apps: apps.map((a: Row) => ({
+    native: row.native ?? {},
+    apps: apps.map((a) => ({
       identifier: a.identifier,
       appExternalId: a.app_external_id,
       displayName: a.display_name,
@@ -185,7 +197,7 @@ export async function getDevice(
       firstSeenAt: a.first_seen_at,
       removedAt: a.removed_at,
     })),
-    history: history.map((h: Row) => ({
+    history: history.map((h) => ({
       syncRunId: h.sync_run_id,
       observedAt: h.observed_at,
       change: h.change,

@@ -5,7 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { syncConnection } from '../../src/inventory/sync';
 import { WATCHED_APPS } from '../../src/inventory/watched-apps';
-import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, type GraphEmulator, startGraphEmulator } from '../../src/sim/graph';
+import {
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CLIENT_SECRET,
+  emulatorConnection,
+  type GraphEmulator,
+  startGraphEmulator,
+} from '../../src/sim/graph';
 import { startTestApi, type TestApi } from '../support/api';
 
 const FLEET = 10_000;
@@ -34,17 +40,26 @@ describe('inventory sync', () => {
       await api.request<{ id: string }>('POST', '/v1/connections', {
         body: {
           name,
-          kind: 'intune',
-          settings: {
-            tenantId: emulator.tenantId,
+          ...emulatorConnection(emulator, {
             clientId: DEFAULT_CLIENT_ID,
-            authorityHost: emulator.authorityHost,
-            graphBaseUrl: emulator.url,
-          },
-          credentials: { type: 'client-secret', clientSecret },
+            credentials: { type: 'client-secret', clientSecret },
+          }),
         },
       })
     ).body.id;
+
+  /** Runs a sync in this process, with retry settings fit for a test. */
+  const syncNow = (connectionId: string, retry: { baseDelayMs: number; maxDelayMs: number; maxAttempts: number }) =>
+    syncConnection(
+      {
+        knex: api.db.knex,
+        log: api.log,
+        secretBox: api.secretBox,
+        extraCaPem: emulator.caPem,
+        connectorOptions: { retry },
+      },
+      { connectionId, trigger: 'manual', worker: 'test' },
+    );
 
   /** Requests a sync through the API and waits for the worker to finish it. */
   async function syncThroughApi(connectionId: string): Promise<ConnectionBody> {
@@ -135,16 +150,7 @@ describe('inventory sync', () => {
     const faultyId = await connect('faulty');
     emulator.setFaults({ throttleRate: 0.3, throttleRetryAfter: false, serverErrorRate: 0.05 });
     try {
-      const result = await syncConnection(
-        {
-          knex: api.db.knex,
-          log: api.log,
-          secretBox: api.secretBox,
-          extraCaPem: emulator.caPem,
-          connectorOptions: { retry: { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 12 } },
-        },
-        { connectionId: faultyId, trigger: 'manual', worker: 'test' },
-      );
+      const result = await syncNow(faultyId, { baseDelayMs: 20, maxDelayMs: 200, maxAttempts: 12 });
       expect(result).toMatchObject({ outcome: 'succeeded', counts: { devices: FLEET } });
       if (result.outcome === 'succeeded') expect(result.counts.throttled).toBeGreaterThan(0);
     } finally {
@@ -193,16 +199,7 @@ describe('inventory sync', () => {
     const throttled = await connect('always-throttled');
     emulator.setFaults({ throttleRate: 1, throttleRetryAfter: false });
     try {
-      const result = await syncConnection(
-        {
-          knex: api.db.knex,
-          log: api.log,
-          secretBox: api.secretBox,
-          extraCaPem: emulator.caPem,
-          connectorOptions: { retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 } },
-        },
-        { connectionId: throttled, trigger: 'manual', worker: 'test' },
-      );
+      const result = await syncNow(throttled, { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 3 });
       expect(result).toMatchObject({ outcome: 'failed', errorKind: 'throttled' });
     } finally {
       emulator.setFaults({ throttleRate: 0 });

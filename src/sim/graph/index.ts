@@ -13,6 +13,7 @@ export {
   GRAPH_RESOURCE,
 } from './auth';
 export { MAX_BATCH_REQUESTS } from './batch';
+export { emulatorConnection } from './connection';
 export {
   DEFAULT_FAULTS,
   FAULT_OPTIONS,
