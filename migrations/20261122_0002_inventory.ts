@@ -66,7 +66,9 @@ export async function up(knex: Knex): Promise<void> {
     t.text('user_email');
     t.timestamp('enrolled_at', { useTz: true });
     t.timestamp('last_check_in_at', { useTz: true });
-    t.jsonb('native').notNullable();
+    // json, not jsonb: stored as received (Graph's property order) without conversion, which a sync of 100k
+    // devices notices; nothing queries inside it.
+    t.json('native').notNullable();
     t.timestamp('first_seen_at', { useTz: true }).notNullable();
     // Unchanged devices are not rewritten by a sync, so presence lives on the connection
     // (last_complete_sync_at); a device keeps its own last-seen time only once it is gone.

@@ -43,10 +43,12 @@ const COLUMNS: Record<string, string> = {
   user_email: 'text',
   enrolled_at: 'timestamptz',
   last_check_in_at: 'timestamptz',
-  native: 'jsonb',
+  native: 'json',
 };
 const NAMES = Object.keys(COLUMNS);
-const RECORDSET = `jsonb_to_recordset(cast(:devices as jsonb)) as x(${NAMES.map((n) => `${n} ${COLUMNS[n]}`).join(', ')})`;
+/** json has no equality operator; its text is comparable, since the MDM sends properties in a stable order. */
+const comparable = (column: string) => (COLUMNS[column] === 'json' ? `${column}::text` : column);
+const RECORDSET = `json_to_recordset(cast(:devices as json)) as x(${NAMES.map((n) => `${n} ${COLUMNS[n]}`).join(', ')})`;
 const DIFF = `jsonb_strip_nulls(jsonb_build_object(${TRACKED.map(
   (c) => `'${c}', case when p.${c} is distinct from i.${c} then jsonb_build_array(p.${c}, i.${c}) end`,
 ).join(', ')}))`;
@@ -69,7 +71,8 @@ upserted as (
       .join(', ')},
     gone_at = null, last_seen_at = null
   where devices.gone_at is not null
-    or (${NAMES.map((n) => `devices.${n}`).join(', ')}) is distinct from (${NAMES.map((n) => `excluded.${n}`).join(', ')})
+    or (${NAMES.map((n) => `devices.${comparable(n)}`).join(', ')})
+      is distinct from (${NAMES.map((n) => `excluded.${comparable(n)}`).join(', ')})
   returning id, external_id, (xmax = 0) as inserted
 ),
 changes as (
@@ -216,23 +219,40 @@ export async function markUnseen(
   now = new Date(),
 ): Promise<{ gone: number; appsRemoved: number }> {
   const previous = await trx('connections').where({ id: connectionId }).first('last_complete_sync_at');
-  const gone = await trx.raw(
-    `with gone as (
-       update devices d set gone_at = ?, last_seen_at = greatest(coalesce(?, d.first_seen_at), d.first_seen_at)
-       where d.connection_id = ? and d.gone_at is null
-         and not exists (select 1 from unnest(?::text[]) as seen(id) where seen.id = d.external_id)
-       returning d.id
-     )
-     insert into device_changes (device_id, sync_run_id, observed_at, change, fields)
-     select id, ?, ?, 'gone', '{}'::jsonb from gone`,
-    [now, previous?.last_complete_sync_at ?? null, connectionId, [...presence.devices], runId, now],
-  );
-  const removed = await trx.raw(
-    `update device_apps a set removed_at = ? from devices d
-     where a.device_id = d.id and d.connection_id = ? and a.removed_at is null
-       and not exists (select 1 from unnest(?::text[]) as seen(key) where seen.key = d.external_id || ' ' || a.app_external_id)`,
-    [now, connectionId, [...presence.apps]],
-  );
+  // Every device this sync saw is stored as not gone, so when the not-gone count equals what it saw, nothing
+  // went unseen and the anti-join (a scan of the whole fleet) can be skipped. The same holds for apps.
+  const [{ present }] = await trx('devices')
+    .where({ connection_id: connectionId })
+    .whereNull('gone_at')
+    .count({ present: '*' });
+  const gone =
+    Number(present) === presence.devices.size
+      ? { rowCount: 0 }
+      : await trx.raw(
+          `with gone as (
+             update devices d set gone_at = ?, last_seen_at = greatest(coalesce(?, d.first_seen_at), d.first_seen_at)
+             where d.connection_id = ? and d.gone_at is null
+               and not exists (select 1 from unnest(?::text[]) as seen(id) where seen.id = d.external_id)
+             returning d.id
+           )
+           insert into device_changes (device_id, sync_run_id, observed_at, change, fields)
+           select id, ?, ?, 'gone', '{}'::jsonb from gone`,
+          [now, previous?.last_complete_sync_at ?? null, connectionId, [...presence.devices], runId, now],
+        );
+  const [{ held }] = await trx('device_apps as a')
+    .join('devices as d', 'd.id', 'a.device_id')
+    .where('d.connection_id', connectionId)
+    .whereNull('a.removed_at')
+    .count({ held: '*' });
+  const removed =
+    Number(held) === presence.apps.size
+      ? { rowCount: 0 }
+      : await trx.raw(
+          `update device_apps a set removed_at = ? from devices d
+           where a.device_id = d.id and d.connection_id = ? and a.removed_at is null
+             and not exists (select 1 from unnest(?::text[]) as seen(key) where seen.key = d.external_id || ' ' || a.app_external_id)`,
+          [now, connectionId, [...presence.apps]],
+        );
   await trx('connections').where({ id: connectionId }).update({ last_complete_sync_at: now });
   return { gone: gone.rowCount ?? 0, appsRemoved: removed.rowCount ?? 0 };
 }
