@@ -63,15 +63,17 @@ function maskProperties(masked: ManagedDevice, keep: readonly string[] | null): 
 }
 
 const SELECT_ONLY = new Set<string>(SELECT_ONLY_DEVICE_PROPERTIES);
-const listedKeysBySelect = new Map<string, readonly (keyof ManagedDevice)[]>();
+const ALL_LISTED: readonly (keyof ManagedDevice)[] = [...MANAGED_DEVICE_PROPERTIES];
+/** Keyed by the parsed $select array itself: one page shapes all its devices with the same array. */
+const listedKeysBySelect = new WeakMap<readonly string[], readonly (keyof ManagedDevice)[]>();
 
 /** The properties a list page carries for this $select, in the service's order (computed once per $select). */
 function listedKeys(select: readonly string[] | null): readonly (keyof ManagedDevice)[] {
-  const cacheKey = select ? select.join(',') : '*';
-  let keys = listedKeysBySelect.get(cacheKey);
+  if (!select) return ALL_LISTED;
+  let keys = listedKeysBySelect.get(select);
   if (!keys) {
-    keys = MANAGED_DEVICE_PROPERTIES.filter((p) => !select || p === 'id' || select.includes(p));
-    listedKeysBySelect.set(cacheKey, keys);
+    keys = MANAGED_DEVICE_PROPERTIES.filter((p) => p === 'id' || select.includes(p));
+    listedKeysBySelect.set(select, keys);
   }
   return keys;
 }
@@ -85,7 +87,14 @@ function listDevice(device: ManagedDevice, select: readonly string[] | null): Pa
   return out as Partial<ManagedDevice>;
 }
 
-function countDevices(env: GraphEnvironment, ordinals: Iterable<number>, filter: FilterNode | null, key: string) {
+function countDevices(
+  env: GraphEnvironment,
+  ordinals: Iterable<number>,
+  filter: FilterNode | null,
+  key: string,
+  liveCount?: () => number,
+) {
+  if (!filter && liveCount) return liveCount();
   if (!filter) {
     let total = 0;
     for (const _ of ordinals) total++;
@@ -109,6 +118,8 @@ function deviceCollection(
   context: string,
   ordinalsAfter: (cursor: number) => Iterable<number>,
   allOrdinals: () => Iterable<number>,
+  /** The unfiltered count when it is known without counting (the whole tenant's). */
+  liveCount?: () => number,
 ): CollectionSpec<ManagedDevice> {
   return {
     resource,
@@ -121,7 +132,7 @@ function deviceCollection(
     maxPageSize: 1000,
     itemsAfter: (cursor) => devicesAt(env, ordinalsAfter(cursor)),
     shape: listDevice,
-    count: (filter, text) => countDevices(env, allOrdinals(), filter, `${resource}|${text}`),
+    count: (filter, text) => countDevices(env, allOrdinals(), filter, `${resource}|${text}`, liveCount),
   };
 }
 
@@ -133,6 +144,7 @@ export function listDevices(env: GraphEnvironment, request: SimRequest): SimResp
     'deviceManagement/managedDevices',
     (cursor) => env.tenant.ordinalsAfter(cursor),
     () => env.tenant.ordinalsAfter(-1),
+    () => env.tenant.deviceCount,
   );
   return listCollection(request, { ...spec, skipLimit: 1000, truncateAfter: env.faults.settings.truncateListingAfter });
 }
