@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import * as foundation from './20261122_0001_foundation';
 import * as inventory from './20261122_0002_inventory';
+import * as policies from './20261122_0003_policies';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -10,4 +11,5 @@ export interface NamedMigration extends Knex.Migration {
 export const MIGRATIONS: NamedMigration[] = [
   { name: '20261122_0001_foundation', ...foundation },
   { name: '20261122_0002_inventory', ...inventory },
+  { name: '20261122_0003_policies', ...policies },
 ];

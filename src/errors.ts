@@ -10,6 +10,7 @@ export type AppErrorKind =
   | 'not-found'
   | 'method-not-allowed'
   | 'conflict'
+  | 'precondition-failed'
   | 'not-ready';
 
 export class AppError extends Error {

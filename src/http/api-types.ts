@@ -249,6 +249,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current version of every governance policy */
+        get: operations["listPolicies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policies/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["PolicyName"];
+            };
+            cookie?: never;
+        };
+        /** A policy's current version, or an earlier one */
+        get: operations["getPolicy"];
+        /**
+         * Create or change a policy, saying why
+         * @description Every change becomes a new version; earlier versions are kept with who changed them and why. A document
+         *     equal to the current one (ignoring key order and the order of app lists) creates no version and answers
+         *     200 with `changed: false`. Send `If-Match: "<version>"` to refuse the change (412) if someone changed the
+         *     policy since you read it.
+         */
+        put: operations["putPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policies/{name}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["PolicyName"];
+            };
+            cookie?: never;
+        };
+        /** Every version of a policy, newest first, with who changed it and why */
+        get: operations["listPolicyVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -260,7 +322,7 @@ export interface components {
             /**
              * @description Stable, machine-readable kind of problem. One of `urn:warden:problem:` + validation,
              *     malformed-json, unsupported-media-type, payload-too-large, unauthenticated, forbidden,
-             *     not-found, method-not-allowed, conflict, not-ready, internal.
+             *     not-found, method-not-allowed, conflict, precondition-failed, not-ready, internal.
              */
             type: string;
             title: string;
@@ -567,6 +629,99 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** @description Lower-case letters, digits and dashes, as in a file name of a policy repository. */
+        PolicyNameValue: string;
+        /**
+         * @description report: evaluate and show; alert: also raise findings and notify on drift; enforce: also make the MDMs
+         *     hold it and re-apply it on drift.
+         * @enum {string}
+         */
+        ControlMode: "report" | "alert" | "enforce";
+        AppIdentifierList: string[];
+        /** @description One governance policy, the same for every MDM; compiled per MDM into native settings. */
+        Policy: {
+            name: components["schemas"]["PolicyNameValue"];
+            description?: string;
+            targets: {
+                /** @description Connection names, or `all`. */
+                connections: string[];
+                platforms: ("android" | "ios" | "windows" | "macos")[];
+                /** @description Directory groups the policy is assigned to (names or ids); omitted means all users. */
+                groups?: string[];
+            };
+            controls: {
+                /** @description Personal Android devices must keep work apps in a work profile. */
+                workProfileRequired?: {
+                    mode: components["schemas"]["ControlMode"];
+                };
+                /** @description Apps that must not hold work data (consumer messengers), by identifier. */
+                blockedApps?: {
+                    mode: components["schemas"]["ControlMode"];
+                    apps: components["schemas"]["AppIdentifierList"];
+                };
+                /** @description Whether work data may be backed up to personal clouds. */
+                workDataBackup?: {
+                    mode: components["schemas"]["ControlMode"];
+                    allowed: boolean;
+                };
+                /** @description Whether personal apps may see work contacts. */
+                crossProfileContacts?: {
+                    mode: components["schemas"]["ControlMode"];
+                    allowed: boolean;
+                };
+                /** @description Which way data may cross between the work and the personal side. */
+                crossProfileDataSharing?: {
+                    mode: components["schemas"]["ControlMode"];
+                    /** @enum {string} */
+                    direction: "blocked" | "work-to-personal-blocked" | "allowed";
+                };
+                /** @description Apps that app-protection exemption lists must never name (a known leak path). */
+                managedAppExemptions?: {
+                    mode: components["schemas"]["ControlMode"];
+                    forbid: components["schemas"]["AppIdentifierList"];
+                };
+                encryptionRequired?: {
+                    mode: components["schemas"]["ControlMode"];
+                };
+                /** @description Devices must have checked in within this many days. */
+                staleCheckIn?: {
+                    mode: components["schemas"]["ControlMode"];
+                    days: number;
+                };
+            };
+            remediation?: {
+                /** @default 24 */
+                graceHours: number;
+                /** @description What the worker does once a finding is older than graceHours; retire follows the action rules. */
+                steps?: ("notify" | "resync" | "retire")[];
+            };
+        };
+        PolicyChange: {
+            policy: components["schemas"]["Policy"];
+            /** @description Why it changes (a policy-as-code pipeline sends the commit message). */
+            reason: string;
+        };
+        PolicyVersion: components["schemas"]["PolicyVersionFields"];
+        PolicyVersionFields: {
+            name: components["schemas"]["PolicyNameValue"];
+            version: number;
+            policy: components["schemas"]["Policy"];
+            /** @description SHA-256 of the canonical document (keys sorted, app lists sorted); equal documents hash alike. */
+            hash: string;
+            /** Format: date-time */
+            changedAt: string;
+            changedBy: {
+                /** @enum {string} */
+                type: "token" | "system" | "cli";
+                id: string | null;
+                name: string;
+            };
+            reason: string;
+        };
+        PolicySaved: components["schemas"]["PolicyVersionFields"] & {
+            /** @description false when the document equalled the current version. */
+            changed: boolean;
+        };
     };
     responses: {
         /** @description An error, as RFC 9457 problem details. */
@@ -582,6 +737,7 @@ export interface components {
     parameters: {
         TokenId: string;
         ConnectionId: string;
+        PolicyName: components["schemas"]["PolicyNameValue"];
     };
     requestBodies: never;
     headers: never;
@@ -989,6 +1145,118 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeviceDetail"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listPolicies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policies, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["PolicyVersion"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getPolicy: {
+        parameters: {
+            query?: {
+                /** @description An earlier version; the current one without it. */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                name: components["parameters"]["PolicyName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy version. Its `ETag` is the version, for `If-Match` on the next PUT. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyVersion"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    putPolicy: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-Match"?: string;
+            };
+            path: {
+                name: components["parameters"]["PolicyName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyChange"];
+            };
+        };
+        responses: {
+            /** @description Saved as a new version (`changed` true), or already equal (`changed` false). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicySaved"];
+                };
+            };
+            /** @description Created (version 1). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicySaved"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listPolicyVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["PolicyName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["PolicyVersion"][];
+                    };
                 };
             };
             default: components["responses"]["Problem"];

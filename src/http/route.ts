@@ -176,6 +176,7 @@ function handle(
       }
     }
     const params = validator.params(ctx.params as Record<string, string>);
+    validator.headers(ctx.headers);
     const query = validator.query(ctx.query as Record<string, unknown>);
     const body = validator.body(await readBody(ctx, operation, parse, deps.config.bodyLimitBytes));
     const actor: Actor = principal ? actorOf(principal) : { type: 'system', id: null, name: 'anonymous', role: null };

@@ -7,11 +7,13 @@ import { createSpecAjv, type JsonSchema, type SpecOperation, type SpecParameter 
 
 export interface RequestValidator {
   params(raw: Record<string, string>): Record<string, unknown>;
+  /** Checks the declared header parameters (others pass); names are matched case-insensitively. */
+  headers(raw: Record<string, string | string[] | undefined>): void;
   query(raw: Record<string, unknown>): Record<string, unknown>;
   body(raw: unknown): unknown;
 }
 
-type Location = 'path' | 'query' | 'body';
+type Location = 'path' | 'query' | 'body' | 'header';
 
 function fieldPath(location: Location, instancePath: string, property?: string): string {
   const segments = instancePath
@@ -71,8 +73,18 @@ export function compileRequestValidators(operations: Iterable<SpecOperation>): M
     const pathValidator = paramsAjv.compile(objectSchema(operation.parameters.filter((p) => p.in === 'path')));
     const queryValidator = paramsAjv.compile(objectSchema(operation.parameters.filter((p) => p.in === 'query')));
     const bodyValidator = operation.requestBody ? bodyAjv.compile(operation.requestBody.schema) : null;
+    const headerParameters = operation.parameters
+      .filter((p) => p.in === 'header')
+      .map((p) => ({ ...p, name: p.name.toLowerCase() }));
+    const headerValidator = paramsAjv.compile({ ...objectSchema(headerParameters), additionalProperties: true });
     validators.set(operation.operationId, {
       params: (raw) => check(pathValidator, 'path', { ...raw }),
+      headers(raw) {
+        const declared = Object.fromEntries(
+          headerParameters.filter((p) => raw[p.name] !== undefined).map((p) => [p.name, raw[p.name]]),
+        );
+        check(headerValidator, 'header', declared);
+      },
       query: (raw) => check(queryValidator, 'query', { ...raw }),
       body(raw) {
         if (!bodyValidator) return undefined;

@@ -5,6 +5,7 @@ import { auditRoutes } from './audit';
 import { connectionRoutes } from './connections';
 import { deviceRoutes } from './devices';
 import { operationRoutes } from './operations';
+import { policyRoutes } from './policies';
 import { tokenRoutes } from './tokens';
 
 export const ROUTES: CompleteRouteTable = {
@@ -13,4 +14,5 @@ export const ROUTES: CompleteRouteTable = {
   ...auditRoutes,
   ...connectionRoutes,
   ...deviceRoutes,
+  ...policyRoutes,
 };

@@ -99,7 +99,9 @@ describe('IntuneConnector.devicesWithApps', () => {
 
   it('retries throttled and failed batch items alone and still returns the identical result', async () => {
     const expected = expectedHits(emulator, MESSENGERS);
-    emulator.setFaults({ throttleRate: 0.3, throttleRetryAfter: false, serverErrorRate: 0.1, resetRate: 0.05 });
+    // No connection resets here: a reset after the emulator answered a batch makes it count those items twice,
+    // which would blur the exact count below (resets are covered by the device-listing tests).
+    emulator.setFaults({ throttleRate: 0.3, throttleRetryAfter: false, serverErrorRate: 0.1, resetRate: 0 });
     const connector = intuneConnector(emulator);
     for (let run = 0; run < 3; run++) {
       expect(keys((await collect(connector.devicesWithApps(MESSENGERS))).items)).toEqual(expected);
@@ -108,9 +110,7 @@ describe('IntuneConnector.devicesWithApps', () => {
     const itemAnswers = Object.values(stats.batchItems[APP_DEVICES] ?? {}).reduce((sum, count) => sum + count, 0);
     const apps = matchedApps(emulator, MESSENGERS);
     expect(stats.throttled).toBeGreaterThan(0);
-    // Equal but for 429s inside batches whose answer a reset then lost (the emulator counted them, we never saw them).
-    expect(connector.stats().throttled).toBeGreaterThan(0);
-    expect(connector.stats().throttled).toBeLessThanOrEqual(stats.throttled);
+    expect(connector.stats().throttled).toBe(stats.throttled);
     // Every item answer beyond the first per app and run was a retry of that item alone.
     expect(itemAnswers).toBeGreaterThan(3 * apps);
     expect(stats.batchItems[APP_DEVICES]?.['200']).toBe(3 * apps);

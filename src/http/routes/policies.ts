@@ -1,0 +1,61 @@
+// /v1/policies: governance policies, versioned, each change saying who and why.
+import type { PolicyVersion } from '../../policies/store';
+import { getPolicy, listPolicies, listPolicyVersions, savePolicy } from '../../policies/store';
+import type { components } from '../api-types';
+import type { RouteTable } from '../route';
+
+function presentVersion(version: PolicyVersion): components['schemas']['PolicyVersion'] {
+  return {
+    name: version.name,
+    version: version.version,
+    policy: version.policy,
+    hash: version.hash,
+    changedAt: version.changedAt.toISOString(),
+    changedBy: { type: version.changedBy.type, id: version.changedBy.id, name: version.changedBy.name },
+    reason: version.reason,
+  };
+}
+
+export const policyRoutes = {
+  listPolicies: {
+    roles: ['admin', 'security-viewer', 'automation'],
+    async handler({ deps }) {
+      return { status: 200, body: { items: (await listPolicies(deps.db.knex)).map(presentVersion) } };
+    },
+  },
+
+  getPolicy: {
+    roles: ['admin', 'security-viewer', 'automation'],
+    async handler({ input, deps, koa }) {
+      const version = await getPolicy(deps.db.knex, input.params.name, input.query.version);
+      koa.set('ETag', `"${version.version}"`);
+      return { status: 200, body: presentVersion(version) };
+    },
+  },
+
+  putPolicy: {
+    roles: ['admin', 'automation'],
+    auditAction: 'policy.update',
+    async handler({ input, deps, by, koa }) {
+      const ifMatch = koa.get('if-match');
+      const result = await savePolicy(
+        deps.db.knex,
+        input.params.name,
+        { ...input.body, expectedVersion: ifMatch ? Number(ifMatch.replace(/"/g, '')) : undefined },
+        by,
+      );
+      koa.set('ETag', `"${result.saved.version}"`);
+      return { status: result.created ? 201 : 200, body: { ...presentVersion(result.saved), changed: result.changed } };
+    },
+  },
+
+  listPolicyVersions: {
+    roles: ['admin', 'security-viewer', 'automation'],
+    async handler({ input, deps }) {
+      return {
+        status: 200,
+        body: { items: (await listPolicyVersions(deps.db.knex, input.params.name)).map(presentVersion) },
+      };
+    },
+  },
+} satisfies RouteTable;
