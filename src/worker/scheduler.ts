@@ -60,7 +60,16 @@ function runRecorded(job: JobDefinition, deps: WorkerDeps, worker: string, agend
   };
 }
 
-function createAgenda(deps: WorkerDeps, worker: string): { agenda: Agenda; pool: pg.Pool } {
+export interface SchedulerOptions {
+  /** How often to look for due jobs; notifications wake workers sooner on PostgreSQL. (Tests lengthen it.) */
+  processEvery?: string;
+}
+
+function createAgenda(
+  deps: WorkerDeps,
+  worker: string,
+  options: SchedulerOptions = {},
+): { agenda: Agenda; pool: pg.Pool; backend: PostgresBackend } {
   const pool = new pg.Pool({ ...deps.db.connection, max: deps.db.embedded ? 2 : 4 });
   pool.on('error', (error) => deps.log.warn({ err: error }, 'job queue connection error'));
   const backend = new PostgresBackend({
@@ -71,11 +80,11 @@ function createAgenda(deps: WorkerDeps, worker: string): { agenda: Agenda; pool:
   const agenda = new Agenda({
     backend,
     name: worker,
-    processEvery: deps.db.embedded ? '1 second' : '5 seconds',
+    processEvery: options.processEvery ?? (deps.db.embedded ? '1 second' : '5 seconds'),
     defaultLockLifetime: 10 * 60_000,
   });
   agenda.on('error', (error: unknown) => deps.log.error({ err: error }, 'job queue error'));
-  return { agenda, pool };
+  return { agenda, pool, backend };
 }
 
 function schedulerOf(agenda: Agenda, stop: () => Promise<void>): Scheduler {
@@ -93,18 +102,25 @@ function schedulerOf(agenda: Agenda, stop: () => Promise<void>): Scheduler {
  * A scheduler that only queues jobs (the API's side: e.g. "sync this connection now"). It processes nothing.
  */
 export async function createQueue(deps: WorkerDeps): Promise<Scheduler> {
-  const { agenda, pool } = createAgenda(deps, workerName());
+  const { agenda, pool, backend } = createAgenda(deps, workerName());
   await agenda.ready;
+  // agenda connects its notification channel only in start(), which a queue never calls; without it, a job
+  // queued here would wait for a worker's next poll instead of waking it through NOTIFY.
+  await backend.notificationChannel?.connect();
   return schedulerOf(agenda, async () => {
-    await agenda.stop();
+    await backend.notificationChannel?.disconnect();
     await pool.end();
   });
 }
 
 /** Starts processing the given jobs and makes sure every recurring one is scheduled. */
-export async function startWorker(deps: WorkerDeps, jobs: readonly JobDefinition[]): Promise<Scheduler> {
+export async function startWorker(
+  deps: WorkerDeps,
+  jobs: readonly JobDefinition[],
+  options: SchedulerOptions = {},
+): Promise<Scheduler> {
   const worker = workerName();
-  const { agenda, pool } = createAgenda(deps, worker);
+  const { agenda, pool } = createAgenda(deps, worker, options);
   for (const job of jobs) {
     agenda.define(job.name, runRecorded(job, deps, worker, agenda), {
       concurrency: job.concurrency,
