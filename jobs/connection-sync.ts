@@ -1,7 +1,8 @@
 // One inventory sync of one connection, queued by sync-dispatch on schedule or by POST /v1/connections/{id}/sync.
 // Several connections sync in parallel; one connection never syncs twice at once (see src/inventory/runs.ts).
+import { evaluateFindings } from '../src/findings/evaluate';
 import { syncConnection } from '../src/inventory/sync';
-import { type JobDefinition, JobFailure } from '../src/worker/job';
+import { type JobCounts, type JobDefinition, JobFailure } from '../src/worker/job';
 
 export type ConnectionSyncData = {
   connectionId: string;
@@ -10,7 +11,7 @@ export type ConnectionSyncData = {
 
 export const connectionSync: JobDefinition<ConnectionSyncData> = {
   name: 'connection-sync',
-  description: 'Syncs the devices and watched apps of one MDM connection',
+  description: 'Syncs the devices and watched apps of one MDM connection, then evaluates its findings',
   every: null,
   lockLifetimeMs: 30 * 60_000,
   concurrency: 4,
@@ -24,6 +25,13 @@ export const connectionSync: JobDefinition<ConnectionSyncData> = {
       return { skipped: 1 };
     }
     if (result.outcome === 'failed') throw new JobFailure(`${result.errorKind}: ${result.error}`, result.counts);
-    return result.counts;
+    // Findings follow the inventory: evaluated after every complete sync of this connection.
+    const findings = await evaluateFindings(db.knex, { connectionId: data.connectionId });
+    const counts: JobCounts = {
+      ...result.counts,
+      findingsOpened: findings.opened,
+      findingsResolved: findings.resolved,
+    };
+    return counts;
   },
 };

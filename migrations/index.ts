@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import * as foundation from './20261122_0001_foundation';
 import * as inventory from './20261122_0002_inventory';
 import * as policies from './20261122_0003_policies';
+import * as findings from './20261122_0004_findings';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -12,4 +13,5 @@ export const MIGRATIONS: NamedMigration[] = [
   { name: '20261122_0001_foundation', ...foundation },
   { name: '20261122_0002_inventory', ...inventory },
   { name: '20261122_0003_policies', ...policies },
+  { name: '20261122_0004_findings', ...findings },
 ];

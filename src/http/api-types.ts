@@ -311,6 +311,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the rules found on devices, with evidence, newest first
+         * @description Rules run after every successful sync: blocked-messenger (critical inside the Android work profile),
+         *     no-work-profile, unencrypted, stale-check-in (each when a policy targeting the device asks for it),
+         *     jailbroken and mdm-noncompliant (always). A finding stays open while it holds, is updated on each
+         *     evaluation (lastSeenAt, evidence) and is resolved when it no longer holds or the device is gone.
+         */
+        get: operations["listFindings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -721,6 +744,37 @@ export interface components {
         PolicySaved: components["schemas"]["PolicyVersionFields"] & {
             /** @description false when the document equalled the current version. */
             changed: boolean;
+        };
+        /** @enum {string} */
+        FindingRule: "blocked-messenger" | "no-work-profile" | "unencrypted" | "jailbroken" | "stale-check-in" | "mdm-noncompliant";
+        /** @enum {string} */
+        Severity: "low" | "medium" | "high" | "critical";
+        Finding: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            deviceId: string;
+            /** Format: uuid */
+            connectionId: string;
+            rule: components["schemas"]["FindingRule"];
+            severity: components["schemas"]["Severity"];
+            /** @enum {string} */
+            status: "open" | "resolved";
+            /** @description What the rule saw, e.g. the blocked apps and where on the device, and the policies that asked. */
+            evidence: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            firstSeenAt: string;
+            /** Format: date-time */
+            lastSeenAt: string;
+            /** Format: date-time */
+            resolvedAt: string | null;
+            device: {
+                name: string | null;
+                platform: components["schemas"]["Platform"];
+                userPrincipalName: string | null;
+            };
         };
     };
     responses: {
@@ -1256,6 +1310,38 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["PolicyVersion"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listFindings: {
+        parameters: {
+            query?: {
+                status?: "open" | "resolved" | "all";
+                rule?: components["schemas"]["FindingRule"];
+                severity?: components["schemas"]["Severity"];
+                device?: string;
+                connection?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of findings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Finding"][];
+                        nextCursor: string | null;
                     };
                 };
             };

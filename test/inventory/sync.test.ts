@@ -141,6 +141,32 @@ describe('inventory sync', () => {
           (device as unknown as Record<string, unknown>)[field],
         ]);
     }
+    // The worker evaluates findings after the sync; with no policy, the always-on rules apply.
+    const jailbroken = [...emulator.tenant.devices()]
+      .filter((d) => d.jailBroken === 'True')
+      .map((d) => d.id)
+      .sort();
+    const noncompliant = [...emulator.tenant.devices()].filter((d) => d.complianceState === 'noncompliant').length;
+    expect(jailbroken.length).toBeGreaterThan(0);
+    const flagged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: {
+        body: { items: Array<{ device: { name: string }; deviceId: string }>; nextCursor: string | null };
+      } = await api.request('GET', `/v1/findings?rule=jailbroken&limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+      flagged.push(...page.body.items.map((f) => f.deviceId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    const flaggedExternal = await api.db.knex('devices').whereIn('id', flagged).pluck('external_id');
+    expect(flaggedExternal.sort()).toEqual(jailbroken);
+    expect(
+      await api.db
+        .knex('findings')
+        .where({ rule: 'mdm-noncompliant' })
+        .whereNull('resolved_at')
+        .count({ n: '*' })
+        .first(),
+    ).toEqual({ n: noncompliant });
     const { requests, listingRequests, appRequests } = connection.lastSync!.counts;
     expect(listingRequests).toBeLessThanOrEqual(Math.ceil(FLEET / 1000) + 1);
     expect(requests).toBeLessThanOrEqual(Math.ceil(FLEET / 1000) + appRequests! + 5);

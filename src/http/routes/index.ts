@@ -4,6 +4,7 @@ import type { CompleteRouteTable } from '../route';
 import { auditRoutes } from './audit';
 import { connectionRoutes } from './connections';
 import { deviceRoutes } from './devices';
+import { findingRoutes } from './findings';
 import { operationRoutes } from './operations';
 import { policyRoutes } from './policies';
 import { tokenRoutes } from './tokens';
@@ -15,4 +16,5 @@ export const ROUTES: CompleteRouteTable = {
   ...connectionRoutes,
   ...deviceRoutes,
   ...policyRoutes,
+  ...findingRoutes,
 };

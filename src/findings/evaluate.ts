@@ -1,0 +1,129 @@
+// Evaluating the fleet: devices are read in id order, a batch at a time with their watched apps, the rules run
+// in memory, and each batch's findings are written in one statement (opened or updated) with the batch's open
+// findings that no longer hold resolved. Findings of devices that are gone are resolved too.
+import type { Knex } from 'knex';
+import type { Policy } from '../policies/model';
+import { listPolicies } from '../policies/store';
+import { controlsFor, type DeviceControls, type EvaluatedDevice, evaluateDevice } from './rules';
+
+const BATCH = 5000;
+
+export interface EvaluationCounts {
+  devices: number;
+  opened: number;
+  updated: number;
+  resolved: number;
+}
+
+const WRITE_FINDINGS = `
+with incoming as (
+  select * from jsonb_to_recordset(?::jsonb) as x(device_id uuid, connection_id uuid, rule text, severity text, evidence jsonb)
+),
+written as (
+  insert into findings (device_id, connection_id, rule, severity, evidence, first_seen_at, last_seen_at)
+  select device_id, connection_id, rule, severity, evidence, ?, ? from incoming
+  on conflict (device_id, rule) where resolved_at is null do update
+    set severity = excluded.severity, evidence = excluded.evidence, last_seen_at = excluded.last_seen_at
+  returning (xmax = 0) as inserted
+),
+resolved as (
+  update findings f set resolved_at = ?
+  where f.device_id = any(?::uuid[]) and f.resolved_at is null
+    and not exists (select 1 from incoming i where i.device_id = f.device_id and i.rule = f.rule)
+  returning 1
+)
+select (select count(*) from written where inserted) as opened,
+       (select count(*) from written where not inserted) as updated,
+       (select count(*) from resolved) as resolved`;
+
+interface DeviceRow {
+  id: string;
+  connection_id: string;
+  platform: EvaluatedDevice['platform'];
+  ownership: EvaluatedDevice['ownership'];
+  enrollment_mode: EvaluatedDevice['enrollmentMode'];
+  encrypted: boolean | null;
+  jailbroken: boolean | null;
+  compliance: EvaluatedDevice['compliance'];
+  last_check_in_at: Date | null;
+  apps: EvaluatedDevice['apps'] | null;
+}
+
+export async function evaluateFindings(
+  knex: Knex,
+  options: { connectionId?: string; now?: Date } = {},
+): Promise<EvaluationCounts> {
+  const now = options.now ?? new Date();
+  const policies: Policy[] = (await listPolicies(knex)).map((v) => v.policy);
+  const names = new Map<string, string>(
+    (await knex('connections').select('id', 'name')).map((c: { id: string; name: string }) => [c.id, c.name]),
+  );
+  const controlsCache = new Map<string, DeviceControls>();
+  const controlsOf = (connectionId: string, platform: EvaluatedDevice['platform']) => {
+    const key = `${connectionId} ${platform}`;
+    let controls = controlsCache.get(key);
+    if (!controls) {
+      controls = controlsFor(policies, names.get(connectionId) ?? '', platform);
+      controlsCache.set(key, controls);
+    }
+    return controls;
+  };
+  const counts: EvaluationCounts = { devices: 0, opened: 0, updated: 0, resolved: 0 };
+  let after = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const query = knex('devices as d')
+      .select(
+        'd.id',
+        'd.connection_id',
+        'd.platform',
+        'd.ownership',
+        'd.enrollment_mode',
+        'd.encrypted',
+        'd.jailbroken',
+        'd.compliance',
+        'd.last_check_in_at',
+        knex.raw(`(select json_agg(json_build_object('identifier', a.identifier, 'scope', a.scope, 'version', a.version))
+                   from device_apps a where a.device_id = d.id and a.removed_at is null) as apps`),
+      )
+      .whereNull('d.gone_at')
+      .where('d.id', '>', after)
+      .orderBy('d.id')
+      .limit(BATCH);
+    if (options.connectionId) query.where('d.connection_id', options.connectionId);
+    const rows: DeviceRow[] = await query;
+    if (rows.length === 0) break;
+    const findings = rows.flatMap((row) => {
+      const device: EvaluatedDevice = {
+        id: row.id,
+        connectionId: row.connection_id,
+        platform: row.platform,
+        ownership: row.ownership,
+        enrollmentMode: row.enrollment_mode,
+        encrypted: row.encrypted,
+        jailbroken: row.jailbroken,
+        compliance: row.compliance,
+        lastCheckInAt: row.last_check_in_at,
+        apps: row.apps ?? [],
+      };
+      return evaluateDevice(device, controlsOf(row.connection_id, row.platform), now).map((f) => ({
+        device_id: row.id,
+        connection_id: row.connection_id,
+        ...f,
+      }));
+    });
+    const result = await knex.raw(WRITE_FINDINGS, [JSON.stringify(findings), now, now, now, rows.map((r) => r.id)]);
+    const written = result.rows[0];
+    counts.devices += rows.length;
+    counts.opened += Number(written.opened);
+    counts.updated += Number(written.updated);
+    counts.resolved += Number(written.resolved);
+    after = rows.at(-1)!.id;
+  }
+  const gone = await knex.raw(
+    `update findings f set resolved_at = ? from devices d
+     where f.device_id = d.id and f.resolved_at is null and d.gone_at is not null ${options.connectionId ? 'and d.connection_id = ?' : ''}`,
+    options.connectionId ? [now, options.connectionId] : [now],
+  );
+  counts.resolved += gone.rowCount ?? 0;
+  return counts;
+}

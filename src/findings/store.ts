@@ -1,0 +1,80 @@
+// Reading findings: filtered, newest first, in keyset pages, with the device they concern.
+import type { Knex } from 'knex';
+import { AppError } from '../errors';
+import type { RuleName, Severity } from './rules';
+
+export interface FindingView {
+  id: string;
+  deviceId: string;
+  connectionId: string;
+  rule: RuleName;
+  severity: Severity;
+  status: 'open' | 'resolved';
+  evidence: Record<string, unknown>;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+  resolvedAt: Date | null;
+  device: { name: string | null; platform: string; userPrincipalName: string | null };
+}
+
+export interface FindingFilter {
+  status?: 'open' | 'resolved' | 'all';
+  rule?: RuleName;
+  severity?: Severity;
+  deviceId?: string;
+  connectionId?: string;
+}
+
+const encode = (at: Date, id: string) => Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+
+function decode(cursor: string): [Date, string] {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(at))) return [new Date(at), id];
+  } catch {
+    // fall through
+  }
+  throw new AppError('validation', 'query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
+}
+
+export async function listFindings(
+  knex: Knex,
+  filter: FindingFilter,
+  page: { limit: number; cursor?: string },
+): Promise<{ findings: FindingView[]; nextCursor: string | null }> {
+  const query = knex('findings as f')
+    .join('devices as d', 'd.id', 'f.device_id')
+    .select('f.*', 'd.name as device_name', 'd.platform as device_platform', 'd.user_principal_name as device_user')
+    .orderBy([
+      { column: 'f.first_seen_at', order: 'desc' },
+      { column: 'f.id', order: 'desc' },
+    ])
+    .limit(page.limit + 1);
+  const status = filter.status ?? 'open';
+  if (status === 'open') query.whereNull('f.resolved_at');
+  if (status === 'resolved') query.whereNotNull('f.resolved_at');
+  if (filter.rule) query.where('f.rule', filter.rule);
+  if (filter.severity) query.where('f.severity', filter.severity);
+  if (filter.deviceId) query.where('f.device_id', filter.deviceId);
+  if (filter.connectionId) query.where('f.connection_id', filter.connectionId);
+  if (page.cursor) {
+    const [at, id] = decode(page.cursor);
+    query.whereRaw('(f.first_seen_at, f.id) < (?, ?)', [at, id]);
+  }
+  const rows = await query;
+  const findings: FindingView[] = rows.slice(0, page.limit).map((row) => ({
+    id: row.id,
+    deviceId: row.device_id,
+    connectionId: row.connection_id,
+    rule: row.rule,
+    severity: row.severity,
+    status: row.resolved_at ? 'resolved' : 'open',
+    evidence: row.evidence,
+    firstSeenAt: row.first_seen_at,
+    lastSeenAt: row.last_seen_at,
+    resolvedAt: row.resolved_at,
+    device: { name: row.device_name, platform: row.device_platform, userPrincipalName: row.device_user },
+  }));
+  const last = findings.at(-1);
+  return { findings, nextCursor: rows.length > page.limit && last ? encode(last.firstSeenAt, last.id) : null };
+}

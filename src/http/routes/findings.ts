@@ -1,0 +1,26 @@
+// /v1/findings: what the rules found on devices.
+import { listFindings } from '../../findings/store';
+import type { components } from '../api-types';
+import type { RouteTable } from '../route';
+
+export const findingRoutes = {
+  listFindings: {
+    roles: ['admin', 'security-viewer', 'automation'],
+    async handler({ input, deps }) {
+      const { status, rule, severity, device, connection, limit = 100, cursor } = input.query;
+      const page = await listFindings(
+        deps.db.knex,
+        { status, rule, severity, deviceId: device, connectionId: connection },
+        { limit, cursor },
+      );
+      const items: components['schemas']['Finding'][] = page.findings.map((f) => ({
+        ...f,
+        device: { ...f.device, platform: f.device.platform as components['schemas']['Platform'] },
+        firstSeenAt: f.firstSeenAt.toISOString(),
+        lastSeenAt: f.lastSeenAt.toISOString(),
+        resolvedAt: f.resolvedAt?.toISOString() ?? null,
+      }));
+      return { status: 200, body: { items, nextCursor: page.nextCursor } };
+    },
+  },
+} satisfies RouteTable;

@@ -1,0 +1,96 @@
+// Evaluating findings over the inventory: opened once, updated while they hold, resolved when they stop
+// holding or the device is gone, and new again if they come back.
+
+import { CLI_ACTOR } from '../../src/auth/roles';
+import { evaluateFindings } from '../../src/findings/evaluate';
+import { upsertAppHits, upsertDevicePage } from '../../src/inventory/store';
+import { savePolicy } from '../../src/policies/store';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { aConnection, aDevice, aSyncRun } from '../support/factories';
+
+describe('evaluateFindings', () => {
+  let db: TestDatabase;
+  let connectionId: string;
+  const open = () => db.knex('findings').whereNull('resolved_at').orderBy(['rule', 'device_id']);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    connectionId = await aConnection(db.knex, 'contoso');
+    await savePolicy(
+      db.knex,
+      'messengers',
+      {
+        policy: {
+          name: 'messengers',
+          targets: { connections: ['contoso'], platforms: ['android', 'ios'] },
+          controls: { blockedApps: { mode: 'enforce', apps: ['com.whatsapp'] }, encryptionRequired: { mode: 'alert' } },
+        },
+        reason: 'test',
+      },
+      { actor: CLI_ACTOR },
+    );
+  });
+  afterAll(() => db.drop());
+
+  it('opens findings with evidence, then updates rather than duplicates them', async () => {
+    const run = await aSyncRun(db.knex, connectionId);
+    const withWhatsApp = aDevice({ name: 'has-whatsapp' });
+    const unencryptedPhone = aDevice({ name: 'unencrypted', encrypted: false });
+    const clean = aDevice({ name: 'clean' });
+    await upsertDevicePage(db.knex, connectionId, run, [withWhatsApp, unencryptedPhone, clean]);
+    await upsertAppHits(db.knex, connectionId, [
+      {
+        identifier: 'com.whatsapp',
+        appExternalId: 'wa',
+        displayName: null,
+        version: '2.24',
+        scope: 'work-profile',
+        deviceExternalId: withWhatsApp.externalId,
+      },
+    ]);
+    expect(await evaluateFindings(db.knex, { connectionId })).toEqual({
+      devices: 3,
+      opened: 2,
+      updated: 0,
+      resolved: 0,
+    });
+    const findings = await open();
+    expect(findings.map((f) => [f.rule, f.severity])).toEqual([
+      ['blocked-messenger', 'critical'],
+      ['unencrypted', 'high'],
+    ]);
+    expect(findings[0].evidence).toEqual({
+      apps: [{ identifier: 'com.whatsapp', scope: 'work-profile', version: '2.24' }],
+      inWorkProfile: true,
+      policies: ['messengers'],
+    });
+    expect(await evaluateFindings(db.knex, { connectionId })).toEqual({
+      devices: 3,
+      opened: 0,
+      updated: 2,
+      resolved: 0,
+    });
+    expect(await open()).toHaveLength(2);
+  });
+
+  it('resolves a finding that stops holding, and opens a new one if it comes back', async () => {
+    const phone = await db.knex('devices').where({ name: 'unencrypted' }).first();
+    await db.knex('devices').where({ id: phone.id }).update({ encrypted: true });
+    expect(await evaluateFindings(db.knex, { connectionId })).toMatchObject({ resolved: 1 });
+    await db.knex('devices').where({ id: phone.id }).update({ encrypted: false });
+    expect(await evaluateFindings(db.knex, { connectionId })).toMatchObject({ opened: 1 });
+    const history = await db
+      .knex('findings')
+      .where({ device_id: phone.id, rule: 'unencrypted' })
+      .orderBy('first_seen_at');
+    expect(history.map((f) => f.resolved_at === null)).toEqual([false, true]);
+  });
+
+  it('resolves the findings of a device that is gone', async () => {
+    const phone = await db.knex('devices').where({ name: 'has-whatsapp' }).first();
+    await db.knex('devices').where({ id: phone.id }).update({ gone_at: new Date() });
+    const counts = await evaluateFindings(db.knex, { connectionId });
+    expect(counts.devices).toBe(2);
+    expect(await db.knex('findings').where({ device_id: phone.id }).whereNull('resolved_at')).toEqual([]);
+  });
+});
