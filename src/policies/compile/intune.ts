@@ -1,0 +1,283 @@
+// Compiling a policy to Microsoft Intune (Graph v1.0) native objects, as a pure function: app protection for
+// Android and iOS, the Android work-profile configuration, iOS restrictions and compliance policies, each with
+// its assignments and a stable Warden marker. What Intune cannot enforce on a platform is said explicitly, so it
+// is reported as "not enforceable here", never as met. Controls in `report` mode are evaluated, not compiled.
+import type { Policy } from '../model';
+
+export type IntuneCollection =
+  | 'androidManagedAppProtections'
+  | 'iosManagedAppProtections'
+  | 'deviceConfigurations'
+  | 'deviceCompliancePolicies';
+
+export interface NativeObject {
+  /** Stable within the policy; with the policy's name it forms the marker that finds the object again. */
+  key: string;
+  collection: IntuneCollection;
+  odataType: string;
+  displayName: string;
+  description: string;
+  /** The settings Warden owns on the object: only these are compared when planning. */
+  settings: Record<string, unknown>;
+  /** App protection only: the apps it protects. */
+  targetApps?: { appGroupType: 'allApps' };
+  assignments: Array<Record<string, unknown>>;
+}
+
+export interface Unenforceable {
+  control: keyof Policy['controls'];
+  platform: string;
+  reason: string;
+}
+
+export interface CompiledPolicy {
+  objects: NativeObject[];
+  unenforceable: Unenforceable[];
+  /** Controls in report mode: evaluated on devices, not pushed to the MDM. */
+  reportOnly: Array<keyof Policy['controls']>;
+}
+
+const MARKER = /\[warden:([a-z0-9-]+)\/([a-z0-9-]+)\]/;
+
+export function markerOf(policyName: string, key: string): string {
+  return `[warden:${policyName}/${key}]`;
+}
+
+/** Reads the marker back from an object's description; null for objects Warden does not own. */
+export function parseMarker(description: string | null | undefined): { policy: string; key: string } | null {
+  const match = description ? MARKER.exec(description) : null;
+  return match ? { policy: match[1]!, key: match[2]! } : null;
+}
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+export class CompileError extends Error {}
+
+function assignments(policy: Policy): Array<Record<string, unknown>> {
+  const groups = policy.targets.groups ?? [];
+  if (groups.length === 0) return [{ target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' } }];
+  const names = groups.filter((g) => !GUID.test(g));
+  if (names.length > 0) {
+    throw new CompileError(
+      `targets.groups: Intune assigns by directory group id; ${names.join(', ')} is not one (group names are not resolved yet)`,
+    );
+  }
+  return groups.map((groupId) => ({
+    target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: groupId.toLowerCase() },
+  }));
+}
+
+/** One block action, as Intune requires of every compliance policy, after the policy's grace period. */
+function blockAfterGrace(policy: Policy) {
+  const gracePeriodHours = policy.remediation?.graceHours ?? 24;
+  return [
+    {
+      ruleName: 'PasswordRequired',
+      scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours, notificationTemplateId: '' }],
+    },
+  ];
+}
+
+/** The mode-filtered controls: report-mode ones are only evaluated. */
+function activeControls(policy: Policy): { active: Policy['controls']; reportOnly: Array<keyof Policy['controls']> } {
+  const active: Record<string, unknown> = {};
+  const reportOnly: Array<keyof Policy['controls']> = [];
+  for (const [name, control] of Object.entries(policy.controls) as Array<
+    [keyof Policy['controls'], { mode: string }]
+  >) {
+    if (control.mode === 'report') reportOnly.push(name);
+    else active[name] = control;
+  }
+  return { active: active as Policy['controls'], reportOnly };
+}
+
+/** App-protection settings shared by Android and iOS: keep work data in managed apps and out of backups. */
+function appProtectionSettings(c: Policy['controls']): Record<string, unknown> {
+  const settings: Record<string, unknown> = {};
+  if (c.workDataBackup) settings.dataBackupBlocked = !c.workDataBackup.allowed;
+  if (c.crossProfileContacts) settings.contactSyncBlocked = !c.crossProfileContacts.allowed;
+  const sharing = c.crossProfileDataSharing?.direction;
+  if (sharing || c.blockedApps) {
+    // A blocked messenger must not receive work data, whatever the sharing direction says.
+    const restricted = c.blockedApps !== undefined || sharing !== 'allowed';
+    settings.allowedOutboundDataTransferDestinations = restricted ? 'managedApps' : 'allApps';
+    settings.allowedOutboundClipboardSharingLevel = !restricted
+      ? 'allApps'
+      : sharing === 'blocked'
+        ? 'managedApps'
+        : 'managedAppsWithPasteIn';
+    settings.saveAsBlocked = restricted;
+  }
+  return settings;
+}
+
+export function compileForIntune(policy: Policy): CompiledPolicy {
+  const { active: c, reportOnly } = activeControls(policy);
+  const platforms = new Set<string>(policy.targets.platforms);
+  const objects: NativeObject[] = [];
+  const unenforceable: Unenforceable[] = [];
+  const target = assignments(policy);
+  const object = (
+    key: string,
+    collection: IntuneCollection,
+    odataType: string,
+    label: string,
+    settings: Record<string, unknown>,
+  ): NativeObject => ({
+    key,
+    collection,
+    odataType,
+    displayName: `Warden - ${policy.name} - ${label}`,
+    description: `Managed by Warden policy ${policy.name}; changes made here are reported as drift. ${markerOf(policy.name, key)}`,
+    settings,
+    assignments: target,
+  });
+
+  const protection = appProtectionSettings(c);
+  for (const [platform, key, collection, odataType] of [
+    [
+      'android',
+      'android-app-protection',
+      'androidManagedAppProtections',
+      '#microsoft.graph.androidManagedAppProtection',
+    ],
+    ['ios', 'ios-app-protection', 'iosManagedAppProtections', '#microsoft.graph.iosManagedAppProtection'],
+  ] as const) {
+    if (platforms.has(platform) && Object.keys(protection).length > 0) {
+      objects.push({
+        ...object(key, collection, odataType, `${platform === 'ios' ? 'iOS' : 'Android'} app protection`, protection),
+        targetApps: { appGroupType: 'allApps' },
+      });
+    }
+  }
+
+  if (platforms.has('android')) {
+    const workProfile: Record<string, unknown> = {};
+    if (c.crossProfileContacts) {
+      workProfile.workProfileBlockCrossProfileContactsSearch = !c.crossProfileContacts.allowed;
+      workProfile.workProfileBlockCrossProfileCallerId = !c.crossProfileContacts.allowed;
+    }
+    if (c.crossProfileDataSharing) {
+      const direction = c.crossProfileDataSharing.direction;
+      workProfile.workProfileDataSharingType =
+        direction === 'blocked'
+          ? 'preventAny'
+          : direction === 'work-to-personal-blocked'
+            ? 'allowPersonalToWork'
+            : 'noRestrictions';
+      workProfile.workProfileBlockCrossProfileCopyPaste = direction !== 'allowed';
+    }
+    if (Object.keys(workProfile).length > 0) {
+      objects.push(
+        object(
+          'android-work-profile',
+          'deviceConfigurations',
+          '#microsoft.graph.androidWorkProfileGeneralDeviceConfiguration',
+          'Android work profile',
+          workProfile,
+        ),
+      );
+    }
+    if (c.encryptionRequired) {
+      const settings = { storageRequireEncryption: true, scheduledActionsForRule: blockAfterGrace(policy) };
+      objects.push(
+        object(
+          'android-compliance',
+          'deviceCompliancePolicies',
+          '#microsoft.graph.androidWorkProfileCompliancePolicy',
+          'Android compliance',
+          settings,
+        ),
+      );
+    }
+    if (c.workProfileRequired) {
+      unenforceable.push({
+        control: 'workProfileRequired',
+        platform: 'android',
+        reason:
+          'Intune requires work profiles through enrollment restrictions, which Warden does not manage; personal devices without one are reported as findings',
+      });
+    }
+    if (c.blockedApps) {
+      unenforceable.push({
+        control: 'blockedApps',
+        platform: 'android',
+        reason:
+          'Intune cannot remove an app from the personal side of a device; app protection keeps work data from reaching it, and devices holding it are reported as findings',
+      });
+    }
+  }
+
+  if (platforms.has('ios')) {
+    const restrictions: Record<string, unknown> = {};
+    if (c.workDataBackup) {
+      restrictions.iCloudBlockBackup = !c.workDataBackup.allowed;
+      restrictions.iCloudBlockManagedAppsSync = !c.workDataBackup.allowed;
+      restrictions.iCloudBlockDocumentSync = !c.workDataBackup.allowed;
+    }
+    if (c.crossProfileDataSharing)
+      restrictions.documentsBlockManagedDocumentsInUnmanagedApps = c.crossProfileDataSharing.direction !== 'allowed';
+    if (c.blockedApps) {
+      // A restricted-apps list: a supervised device holding one of them is reported noncompliant by Intune.
+      restrictions.compliantAppListType = 'appsNotInListCompliant';
+      restrictions.compliantAppsList = c.blockedApps.apps.map((appId) => ({
+        '@odata.type': '#microsoft.graph.appListItem',
+        name: appId,
+        appId,
+        publisher: null,
+        appStoreUrl: null,
+      }));
+    }
+    if (Object.keys(restrictions).length > 0) {
+      objects.push(
+        object(
+          'ios-restrictions',
+          'deviceConfigurations',
+          '#microsoft.graph.iosGeneralDeviceConfiguration',
+          'iOS restrictions',
+          restrictions,
+        ),
+      );
+    }
+    if (c.encryptionRequired) {
+      // iOS encrypts its storage whenever a passcode is set: requiring the passcode is requiring encryption.
+      const settings = { passcodeRequired: true, scheduledActionsForRule: blockAfterGrace(policy) };
+      objects.push(
+        object(
+          'ios-compliance',
+          'deviceCompliancePolicies',
+          '#microsoft.graph.iosCompliancePolicy',
+          'iOS compliance',
+          settings,
+        ),
+      );
+    }
+  }
+
+  for (const platform of ['windows', 'macos'] as const) {
+    if (!platforms.has(platform)) continue;
+    for (const control of Object.keys(c) as Array<keyof Policy['controls']>) {
+      unenforceable.push({
+        control,
+        platform,
+        reason: `Warden compiles policies for Android and iOS only so far; ${platform} devices are evaluated, not configured`,
+      });
+    }
+  }
+  if (c.managedAppExemptions) {
+    unenforceable.push({
+      control: 'managedAppExemptions',
+      platform: 'all',
+      reason:
+        'app-protection exemption lists exist only in Graph beta; Warden reads them to report drift but cannot set them through v1.0',
+    });
+  }
+  if (c.staleCheckIn) {
+    unenforceable.push({
+      control: 'staleCheckIn',
+      platform: 'all',
+      reason: 'Intune has no setting for check-in age; stale devices are reported as findings',
+    });
+  }
+  return { objects, unenforceable, reportOnly };
+}
