@@ -111,11 +111,9 @@ describe('planPolicy', () => {
     expect(deleted).toContain('console-copy');
     expect(deleted).not.toContain('someone-elses');
     expect(deleted).not.toContain('other-policy');
-    expect(
-      plan.steps
-        .filter((s) => s.action === 'update')
-        .map((s) => s.key)
-        .sort(),
-    ).toEqual(['android-app-protection', 'ios-app-protection', 'ios-restrictions']);
+    // Settings the policy no longer owns are left as they are (Graph has no "unset"): no updates are due.
+    expect(plan.steps.filter((s) => s.action === 'update')).toEqual([]);
+    const deletedKeys = plan.steps.filter((s) => s.action === 'delete' && s.id !== 'console-copy').map((s) => s.key);
+    expect(deletedKeys.sort()).toEqual(['android-compliance', 'android-work-profile', 'ios-compliance']);
   });
 });
