@@ -1,10 +1,12 @@
 /**
  * The emulator's own control API under /_sim (no auth, loopback only): read and change faults,
  * read and reset stats, and change the tenant from another process (devices, detected apps on
- * devices, users). Each route mirrors a method of the in-process API (GraphEmulator / GraphTenant).
+ * devices, users; policy objects in policy-admin.ts). Each route mirrors a method of the in-process
+ * API (GraphEmulator / GraphTenant).
  */
 import { type FaultInjector, InvalidFaultSettingError, validateFaultSettings } from './faults';
 import { graphError, parseJsonBody, type SimRequest, type SimResponse } from './http';
+import { handlePolicyAdmin } from './policy-admin';
 import type { StatsRecorder } from './stats';
 import type { AppInit, DeviceInit, GraphTenant } from './store';
 import {
@@ -67,6 +69,7 @@ function route(env: AdminEnvironment, request: SimRequest): SimResponse {
   const segments = request.path.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
   const [resource, id, sub, subId] = segments;
   const method = request.method;
+  if (resource === 'policies') return handlePolicyAdmin(env.tenant.policies, request, segments.slice(1));
   const fixed = resource === 'faults' || resource === 'stats' || resource === 'tenant';
   const key = fixed
     ? `${method} ${segments.join('/')}`

@@ -19,6 +19,8 @@ export const DEFAULT_ROLES = [
   'DeviceManagementManagedDevices.ReadWrite.All',
   'DeviceManagementManagedDevices.PrivilegedOperations.All',
   'DeviceManagementApps.Read.All',
+  'DeviceManagementApps.ReadWrite.All',
+  'DeviceManagementConfiguration.ReadWrite.All',
   'User.Read.All',
 ];
 

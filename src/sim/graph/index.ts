@@ -1,6 +1,6 @@
 /**
  * Public surface of the Graph (Intune) emulator: start it, configure faults from CLI flags, and the
- * constants and types a caller needs (default tenant and client, tenant state, stats).
+ * constants and types a caller needs (default tenant and client, tenant state, policy objects, stats).
  */
 
 export { DEVICE_ACTIONS } from './actions';
@@ -25,6 +25,15 @@ export {
   validateFaultSettings,
 } from './faults';
 export { INTUNE_DEVICE_SERVICE_LIMITS } from './limits';
+export { BLOCK_RULE_MESSAGE, type GraphObject, PolicyRuleError } from './policy-parts';
+export { BodyValidationError, POLICY_CSDL_SUPPLEMENT } from './policy-schema';
+export {
+  POLICY_KIND_INFO,
+  POLICY_KINDS,
+  type PolicyKind,
+  type PolicySnapshot,
+  PolicyStore,
+} from './policy-store';
 export { type GraphEmulator, type GraphEmulatorOptions, startGraphEmulator } from './server';
 export { actionCount, type EmulatorStats } from './stats';
 export { type AppInit, type DeviceInit, type DevicePatch, GraphTenant } from './store';

@@ -38,6 +38,7 @@ export function processGraphRequest(
   const template = route?.template ?? `${request.method} (unmatched)`;
   const finish = (response: SimResponse): Outcome => {
     env.stats.request(template, response.status, options.inBatch);
+    if (route?.write && response.status >= 200 && response.status < 300) env.stats.write(template);
     return { kind: 'respond', response };
   };
 

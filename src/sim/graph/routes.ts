@@ -1,12 +1,13 @@
 /**
  * The Graph v1.0 endpoints the emulator serves: which handler answers a method and path, under which
  * route template (the stats key), with which application permissions, and whether Intune's
- * devices-service limits apply. $batch lives in batch.ts, the handlers in devices.ts, users.ts and
- * actions.ts.
+ * devices-service limits apply. $batch lives in batch.ts, the handlers in devices.ts, users.ts,
+ * actions.ts and (policy objects) policies.ts.
  */
 import { deviceActionRoute } from './actions';
 import type { GraphEnvironment, GraphRoute } from './context';
 import { getApp, getDevice, listAppDevices, listApps, listDevices, listUserDevices } from './devices';
+import { policyRoute } from './policies';
 import { getUser, listUsers } from './users';
 
 export type { GraphEnvironment, GraphRoute } from './context';
@@ -36,6 +37,10 @@ export function matchGraphRoute(env: GraphEnvironment, method: string, path: str
       const template = '/deviceManagement/detectedApps/{id}/managedDevices';
       return read(template, true, DEVICE_READ, (r) => listAppDevices(env, r, id));
     }
+  }
+  if (first === 'deviceappmanagement' || first === 'devicemanagement') {
+    const policy = policyRoute(env, method, segments);
+    if (policy) return policy;
   }
   if (first === 'users' && method === 'GET') {
     const userId = segments[1] ?? '';

@@ -24,6 +24,8 @@ export interface EmulatorStats {
   tokenFailures: number;
   /** Accepted device-action calls: deviceId -> action -> count. */
   actions: Record<string, Record<string, number>>;
+  /** Successful (2xx) writes per route template, top-level and in batches: what a connector changed. */
+  writes: Record<string, number>;
 }
 
 export class StatsRecorder {
@@ -42,6 +44,7 @@ export class StatsRecorder {
       tokensIssued: 0,
       tokenFailures: 0,
       actions: {},
+      writes: {},
     };
   }
 
@@ -60,6 +63,10 @@ export class StatsRecorder {
     const key = String(status);
     byStatus[key] = (byStatus[key] ?? 0) + 1;
     table[route] = byStatus;
+  }
+
+  write(route: string): void {
+    this.stats.writes[route] = (this.stats.writes[route] ?? 0) + 1;
   }
 
   throttled(byLimit: boolean): void {

@@ -9,6 +9,7 @@
 import { applyRecordedActions, type RecordedAction } from './action-state';
 import { buildDevice, buildUser, isoSeconds, userStatusOf } from './entities';
 import { type CatalogApp, detectedAppId, type Fleet, type UserStatus } from './fleet';
+import { PolicyStore } from './policy-store';
 import { randomGuid } from './random';
 import type { DetectedApp, DetectedAppPlatformType, DirectoryUser, ManagedDevice } from './types';
 
@@ -46,6 +47,8 @@ export class GraphTenant {
   /** Devices that gained an app through addDetectedApp, per app index. */
   private readonly addedAppHolders = new Map<number, Set<number>>();
   private readonly userStatus = new Map<number, UserStatus>();
+  /** MAM app protections, device configurations and compliance policies (see policy-store.ts). */
+  readonly policies: PolicyStore;
 
   constructor(
     readonly fleet: Fleet,
@@ -60,6 +63,9 @@ export class GraphTenant {
     this.apps = [...fleet.apps];
     this.appCounts = Array.from(fleet.baseAppDeviceCounts);
     for (const [index, app] of this.apps.entries()) this.appIndexById.set(app.id, index);
+    this.policies = new PolicyStore(clock, () => {
+      this.version++;
+    });
   }
 
   get deviceCount(): number {
