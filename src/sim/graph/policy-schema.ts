@@ -4,8 +4,9 @@
  * a type (unknown property, wrong JSON type, bad enum member -> a Graph 400 naming the property).
  * Types the extract lacks (the compliance rule types, the app-group enum) come from POLICY_CSDL_SUPPLEMENT.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { packageRoot } from '../../util/package-root';
 
 export interface CsdlProperty {
   type: string;
@@ -73,20 +74,10 @@ export const POLICY_CSDL_SUPPLEMENT: PolicyCsdl = {
 
 let loaded: PolicyCsdl | undefined;
 
-/** The reference plus the supplement, read once; found by walking up from here (src/ or dist/src/). */
+/** The reference plus the supplement, read once from the package's reference/ folder. */
 export function policyCsdl(): PolicyCsdl {
   if (loaded) return loaded;
-  let dir = __dirname;
-  let file = '';
-  for (let depth = 0; depth < 6; depth++) {
-    const candidate = path.join(dir, 'reference', 'graph-intune-v1.0.json');
-    if (existsSync(candidate)) {
-      file = candidate;
-      break;
-    }
-    dir = path.dirname(dir);
-  }
-  if (!file) throw new Error('reference/graph-intune-v1.0.json not found above the emulator');
+  const file = path.join(packageRoot(), 'reference', 'graph-intune-v1.0.json');
   const reference = JSON.parse(readFileSync(file, 'utf8')) as PolicyCsdl;
   loaded = {
     entityTypes: { ...reference.entityTypes, ...POLICY_CSDL_SUPPLEMENT.entityTypes },
