@@ -4,21 +4,12 @@
 // restricted apps) compare without order. An unchanged tenant plans "no changes" every time. Objects without
 // this policy's marker are never touched.
 import { createHash } from 'node:crypto';
+import type { IntuneCollection, NativeObject, NativeState } from '../mdm/intune/native';
+import type { NativeChange } from '../mdm/intune/policies';
 import { canonicalJson } from '../util/canonical-json';
-import { type IntuneCollection, type NativeObject, parseMarker } from './compile/intune';
+import { parseMarker } from './compile/intune';
 
-/** An object as the MDM holds it. */
-export interface NativeState {
-  id: string;
-  collection: IntuneCollection;
-  odataType: string;
-  displayName: string;
-  description: string | null;
-  /** Every property as read (Warden compares only the ones it owns). */
-  properties: Record<string, unknown>;
-  assignments: Array<Record<string, unknown>>;
-  targetApps?: { appGroupType: string };
-}
+export type { NativeState };
 
 export interface SettingChange {
   setting: string;
@@ -80,7 +71,8 @@ function changesOf(desired: NativeObject, current: NativeState): SettingChange[]
       desired: targetsOf(desired.assignments),
     });
   }
-  if (desired.targetApps && current.targetApps?.appGroupType !== desired.targetApps.appGroupType) {
+  // Graph v1.0 does not return an app protection's appGroupType: compared only when the reading has it.
+  if (desired.targetApps && current.targetApps && current.targetApps.appGroupType !== desired.targetApps.appGroupType) {
     changes.push({ setting: 'targetApps', current: current.targetApps ?? null, desired: desired.targetApps });
   }
   if (current.displayName !== desired.displayName)
@@ -132,6 +124,17 @@ export function planPolicy(
     .update(canonicalJson({ policy: policyName, steps }))
     .digest('hex');
   return { policy: policyName, steps, changes, hash };
+}
+
+/** The plan's steps as the connector carries them out. */
+export function nativeChanges(plan: Plan): NativeChange[] {
+  return plan.steps.flatMap((step): NativeChange[] => {
+    if (step.action === 'create') return [{ action: 'create', desired: step.desired }];
+    if (step.action === 'update')
+      return [{ action: 'update', id: step.id, desired: step.desired, changed: step.changes.map((c) => c.setting) }];
+    if (step.action === 'delete') return [{ action: 'delete', id: step.id, collection: step.collection }];
+    return [];
+  });
 }
 
 /** "3 to create, 1 to update (2 settings), 1 to delete" or "no changes". */

@@ -73,7 +73,7 @@ describe('compileForIntune', () => {
 
   it('gives every compliance policy exactly one block action, after the policy grace period', () => {
     for (const key of ['android-compliance', 'ios-compliance']) {
-      const rules = objects[key]!.settings.scheduledActionsForRule as Array<{
+      const rules = objects[key]!.createOnly!.scheduledActionsForRule as Array<{
         scheduledActionConfigurations: Array<{ actionType: string; gracePeriodHours: number }>;
       }>;
       const actions = rules.flatMap((r) => r.scheduledActionConfigurations);
@@ -87,7 +87,7 @@ describe('compileForIntune', () => {
 
   it('produces objects that are valid Graph v1.0 for their type', () => {
     for (const object of compiled.objects) {
-      const { scheduledActionsForRule: _navigation, ...settings } = object.settings;
+      const { settings } = object;
       // As the service would hold it: the schema's entity requires an id, which a create request does not carry.
       const body = {
         id: 'new',

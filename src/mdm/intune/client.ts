@@ -119,13 +119,20 @@ export function createGraphClient(options: GraphClientOptions): Client {
 /** Runs one SDK request with the caller's signal; every failure leaves as an MdmError (or the abort reason). */
 export async function send<T>(
   request: GraphRequest,
-  method: 'get' | 'post',
+  method: 'get' | 'post' | 'patch' | 'delete',
   signal?: AbortSignal,
   body?: unknown,
 ): Promise<T> {
   if (signal) request.option('signal', signal);
   try {
-    const answer: Promise<unknown> = method === 'get' ? request.get() : request.post(body);
+    const answer: Promise<unknown> =
+      method === 'get'
+        ? request.get()
+        : method === 'post'
+          ? request.post(body)
+          : method === 'patch'
+            ? request.patch(body)
+            : request.delete();
     return (await (signal ? untilAborted(answer, signal) : answer)) as T;
   } catch (error) {
     if (signal?.aborted) throw signal.reason;

@@ -13,7 +13,9 @@ import { createGraphClient, send } from './client';
 import { buildCredential } from './credentials';
 import { toMdmError } from './graph-errors';
 import { DEVICE_SELECT, toNormalizedDevice } from './mapping';
+import type { NativeState } from './native';
 import { listPages } from './paging';
+import { applyNativeChange, type NativeChange, type NativeChangeResult, readNativeObjects } from './policies';
 import {
   DEFAULT_GRAPH_BASE_URL,
   GRAPH_SCOPE,
@@ -78,6 +80,25 @@ export class IntuneConnector implements MdmConnector {
 
   stats(): RequestStats {
     return this.resilience.counter.snapshot();
+  }
+
+  /** The policy objects the tenant holds in the collections Warden compiles to (complete, or throwing). */
+  readNative(options: ListOptions = {}): Promise<NativeState[]> {
+    return readNativeObjects({
+      client: this.client,
+      graphRoot: this.graphRoot,
+      origin: this.origin,
+      signal: options.signal,
+    });
+  }
+
+  /** Carries out changes one by one, in order; the first failure stops the rest and is thrown. */
+  async applyNative(changes: readonly NativeChange[], options: ListOptions = {}): Promise<NativeChangeResult[]> {
+    const results: NativeChangeResult[] = [];
+    const context = { client: this.client, graphRoot: this.graphRoot, origin: this.origin, signal: options.signal };
+    for (const change of changes) results.push(await applyNativeChange(context, change));
+    this.log.info({ changes: results.length }, 'applied native policy changes');
+    return results;
   }
 
   async verify(options: ListOptions = {}): Promise<void> {

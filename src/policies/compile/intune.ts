@@ -2,27 +2,10 @@
 // Android and iOS, the Android work-profile configuration, iOS restrictions and compliance policies, each with
 // its assignments and a stable Warden marker. What Intune cannot enforce on a platform is said explicitly, so it
 // is reported as "not enforceable here", never as met. Controls in `report` mode are evaluated, not compiled.
+import type { IntuneCollection, NativeObject } from '../../mdm/intune/native';
 import type { Policy } from '../model';
 
-export type IntuneCollection =
-  | 'androidManagedAppProtections'
-  | 'iosManagedAppProtections'
-  | 'deviceConfigurations'
-  | 'deviceCompliancePolicies';
-
-export interface NativeObject {
-  /** Stable within the policy; with the policy's name it forms the marker that finds the object again. */
-  key: string;
-  collection: IntuneCollection;
-  odataType: string;
-  displayName: string;
-  description: string;
-  /** The settings Warden owns on the object: only these are compared when planning. */
-  settings: Record<string, unknown>;
-  /** App protection only: the apps it protects. */
-  targetApps?: { appGroupType: 'allApps' };
-  assignments: Array<Record<string, unknown>>;
-}
+export type { IntuneCollection, NativeObject };
 
 export interface Unenforceable {
   control: keyof Policy['controls'];
@@ -179,7 +162,7 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
       );
     }
     if (c.encryptionRequired) {
-      const settings = { storageRequireEncryption: true, scheduledActionsForRule: blockAfterGrace(policy) };
+      const settings = { storageRequireEncryption: true };
       objects.push(
         object(
           'android-compliance',
@@ -189,6 +172,7 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
           settings,
         ),
       );
+      objects.at(-1)!.createOnly = { scheduledActionsForRule: blockAfterGrace(policy) };
     }
     if (c.workProfileRequired) {
       unenforceable.push({
@@ -241,7 +225,7 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
     }
     if (c.encryptionRequired) {
       // iOS encrypts its storage whenever a passcode is set: requiring the passcode is requiring encryption.
-      const settings = { passcodeRequired: true, scheduledActionsForRule: blockAfterGrace(policy) };
+      const settings = { passcodeRequired: true };
       objects.push(
         object(
           'ios-compliance',
@@ -251,6 +235,7 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
           settings,
         ),
       );
+      objects.at(-1)!.createOnly = { scheduledActionsForRule: blockAfterGrace(policy) };
     }
   }
 

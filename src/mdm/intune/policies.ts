@@ -1,0 +1,106 @@
+// The policy objects Warden owns in Intune: reading the four collections it compiles to (with assignments),
+// and carrying out creates, updates and deletes. Creating is POST, then targetApps for app protection, then
+// assign; updating is PATCH of the changed settings (with @odata.type, which Graph needs for a subtype's
+// settings) and assign or targetApps when those changed.
+import type { Client } from '@microsoft/microsoft-graph-client';
+import { send } from './client';
+import type { IntuneCollection, NativeObject, NativeState } from './native';
+import { listPages } from './paging';
+
+export const COLLECTION_PATHS: Record<IntuneCollection, string> = {
+  androidManagedAppProtections: 'deviceAppManagement/androidManagedAppProtections',
+  iosManagedAppProtections: 'deviceAppManagement/iosManagedAppProtections',
+  deviceConfigurations: 'deviceManagement/deviceConfigurations',
+  deviceCompliancePolicies: 'deviceManagement/deviceCompliancePolicies',
+};
+
+/** What to do to one object (from a plan). */
+export type NativeChange =
+  | { action: 'create'; desired: NativeObject }
+  | { action: 'update'; id: string; desired: NativeObject; changed: readonly string[] }
+  | { action: 'delete'; id: string; collection: IntuneCollection };
+
+export interface NativeChangeResult {
+  action: NativeChange['action'];
+  collection: IntuneCollection;
+  id: string;
+}
+
+interface Context {
+  client: Client;
+  graphRoot: string;
+  origin: string;
+  signal?: AbortSignal;
+}
+
+export async function readNativeObjects(context: Context): Promise<NativeState[]> {
+  const states: NativeState[] = [];
+  for (const [collection, path] of Object.entries(COLLECTION_PATHS) as Array<[IntuneCollection, string]>) {
+    const walk = {
+      client: context.client,
+      origin: context.origin,
+      what: `the ${collection} listing`,
+      signal: context.signal,
+    };
+    const url = `${context.graphRoot}/${path}?$expand=assignments&$count=true`;
+    for await (const rows of listPages<Record<string, unknown>>(walk, url, true)) {
+      for (const row of rows) {
+        const { assignments, ...properties } = row;
+        states.push({
+          id: String(row.id),
+          collection,
+          odataType: String(row['@odata.type'] ?? ''),
+          displayName: String(row.displayName ?? ''),
+          description: (row.description as string | null | undefined) ?? null,
+          properties,
+          assignments: Array.isArray(assignments) ? (assignments as Array<Record<string, unknown>>) : [],
+        });
+      }
+    }
+  }
+  return states;
+}
+
+function createBody(object: NativeObject): Record<string, unknown> {
+  return {
+    '@odata.type': object.odataType,
+    displayName: object.displayName,
+    description: object.description,
+    ...object.settings,
+    ...object.createOnly,
+  };
+}
+
+export async function applyNativeChange(context: Context, change: NativeChange): Promise<NativeChangeResult> {
+  const at = (collection: IntuneCollection, suffix = '') =>
+    context.client.api(`${context.graphRoot}/${COLLECTION_PATHS[collection]}${suffix}`);
+  if (change.action === 'delete') {
+    await send(at(change.collection, `/${change.id}`), 'delete', context.signal);
+    return { action: 'delete', collection: change.collection, id: change.id };
+  }
+  const { desired } = change;
+  let id: string;
+  if (change.action === 'create') {
+    const created = await send<{ id: string }>(at(desired.collection), 'post', context.signal, createBody(desired));
+    id = created.id;
+  } else {
+    id = change.id;
+    const patch: Record<string, unknown> = { '@odata.type': desired.odataType };
+    for (const setting of change.changed) {
+      if (setting === 'displayName') patch.displayName = desired.displayName;
+      else if (setting in desired.settings) patch[setting] = desired.settings[setting];
+    }
+    if (Object.keys(patch).length > 1) await send(at(desired.collection, `/${id}`), 'patch', context.signal, patch);
+  }
+  const all = change.action === 'create';
+  if (desired.targetApps && (all || change.changed.includes('targetApps'))) {
+    await send(at(desired.collection, `/${id}/targetApps`), 'post', context.signal, {
+      apps: [],
+      appGroupType: desired.targetApps.appGroupType,
+    });
+  }
+  if (all || change.changed.includes('assignments')) {
+    await send(at(desired.collection, `/${id}/assign`), 'post', context.signal, { assignments: desired.assignments });
+  }
+  return { action: change.action, collection: desired.collection, id };
+}
