@@ -4,6 +4,7 @@ import * as foundation from './20261122_0001_foundation';
 import * as inventory from './20261122_0002_inventory';
 import * as policies from './20261122_0003_policies';
 import * as findings from './20261122_0004_findings';
+import * as plans from './20261122_0005_plans';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -14,4 +15,5 @@ export const MIGRATIONS: NamedMigration[] = [
   { name: '20261122_0002_inventory', ...inventory },
   { name: '20261122_0003_policies', ...policies },
   { name: '20261122_0004_findings', ...findings },
+  { name: '20261122_0005_plans', ...plans },
 ];

@@ -311,6 +311,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/policies/{name}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["PolicyName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What applying the policy's current version would change, per connection and native object
+         * @description Compiles the policy for each connection it targets, reads what the MDM holds, and states the difference:
+         *     objects to create, settings to update (current -> desired), Warden's objects to delete, or no change.
+         *     Objects are matched by Warden's marker; ids, timestamps and versions never count, so an unchanged
+         *     tenant plans "no changes" every time. A connection the MDM could not be read for is `unknown`, with the
+         *     error, never "no changes". The plan is kept; apply it by id and hash.
+         */
+        post: operations["planPolicy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policies/{name}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["PolicyName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Carry out exactly a plan you have seen
+         * @description Refuses (409) a plan that is not the latest for this policy version, whose hash differs, or whose
+         *     connections no longer plan the same (the tenant changed since): plan again and review. Each native
+         *     change is audited.
+         */
+        post: operations["applyPolicy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/findings": {
         parameters: {
             query?: never;
@@ -775,6 +825,58 @@ export interface components {
                 platform: components["schemas"]["Platform"];
                 userPrincipalName: string | null;
             };
+        };
+        PlanStep: {
+            /** @enum {string} */
+            action: "create" | "update" | "delete" | "no-change";
+            /** @description The object's key within the policy (with the policy name it is the marker). */
+            key: string;
+            collection: string;
+            displayName: string;
+            /** @description The MDM's id of the object (not for create). */
+            id?: string;
+            /** @description For update, each setting as current -> desired. */
+            changes?: {
+                setting: string;
+                current: unknown;
+                desired: unknown;
+            }[];
+        };
+        ConnectionPlan: {
+            /** Format: uuid */
+            connectionId: string;
+            connectionName: string;
+            /**
+             * @description unknown when the MDM could not be read (see error); never read it as "no changes".
+             * @enum {string}
+             */
+            status: "planned" | "unknown";
+            /** @description e.g. "3 to create, 1 to update (2 settings)" or "no changes". */
+            summary: string;
+            hash: string | null;
+            steps: components["schemas"]["PlanStep"][];
+            /** @description Controls this MDM cannot enforce on a platform, and why; reported, never counted as met. */
+            unenforceable: {
+                control: string;
+                platform: string;
+                reason: string;
+            }[];
+            reportOnly: string[];
+            error?: {
+                kind: string;
+                message: string;
+            };
+        };
+        PolicyPlan: {
+            /** Format: uuid */
+            id: string;
+            policy: components["schemas"]["PolicyNameValue"];
+            policyVersion: number;
+            /** @description Send it back with the id to apply exactly this plan. */
+            hash: string;
+            /** Format: date-time */
+            createdAt: string;
+            connections: components["schemas"]["ConnectionPlan"][];
         };
     };
     responses: {
@@ -1310,6 +1412,69 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["PolicyVersion"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    planPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["PolicyName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plan. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyPlan"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    applyPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: components["parameters"]["PolicyName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    planId: string;
+                    hash: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Applied. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        planId: string;
+                        connections: {
+                            /** Format: uuid */
+                            connectionId: string;
+                            /** @description Native changes made. */
+                            applied: number;
+                        }[];
                     };
                 };
             };

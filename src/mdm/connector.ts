@@ -1,7 +1,10 @@
 // The connector contract: what Warden asks of every MDM, in Warden's own terms. Each MDM (intune/, later jamf/
 // and android/) implements it behind a factory; nothing outside mdm/ knows an MDM's wire format. Failures are
-// MdmErrors (errors.ts). This is the inventory part; policies (issue 4) and remote actions (issue 5) extend it.
+// MdmErrors (errors.ts). Native policy objects are Intune's shapes while Intune is the only kind; remote actions
+// (issue 5) extend the contract next.
 import type { MdmError } from './errors';
+import type { NativeState } from './intune/native';
+import type { NativeChange, NativeChangeResult } from './intune/policies';
 
 export type MdmKind = 'intune';
 
@@ -94,6 +97,10 @@ export interface MdmConnector {
   devicesWithApps(identifiers: readonly string[], options?: ListOptions): AsyncIterable<AppHit[]>;
   /** Requests sent so far by this connector instance. */
   stats(): RequestStats;
+  /** The policy objects the MDM holds where Warden compiles to; complete, or throwing. */
+  readNative(options?: ListOptions): Promise<NativeState[]>;
+  /** Carries out changes in order; the first failure stops the rest and is thrown. */
+  applyNative(changes: readonly NativeChange[], options?: ListOptions): Promise<NativeChangeResult[]>;
 }
 
 export type { MdmError };

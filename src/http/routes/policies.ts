@@ -1,8 +1,18 @@
 // /v1/policies: governance policies, versioned, each change saying who and why.
+import type { AppDeps } from '../../app';
+import { applyPlan, createPlan } from '../../policies/apply';
+import type { PlanStep } from '../../policies/plan';
 import type { PolicyVersion } from '../../policies/store';
 import { getPolicy, listPolicies, listPolicyVersions, savePolicy } from '../../policies/store';
 import type { components } from '../api-types';
 import type { RouteTable } from '../route';
+
+const planDeps = (deps: AppDeps) => ({
+  knex: deps.db.knex,
+  log: deps.log,
+  secretBox: deps.secretBox,
+  extraCaPem: deps.config.extraCaPem,
+});
 
 function presentVersion(version: PolicyVersion): components['schemas']['PolicyVersion'] {
   return {
@@ -46,6 +56,38 @@ export const policyRoutes = {
       );
       koa.set('ETag', `"${result.saved.version}"`);
       return { status: result.created ? 201 : 200, body: { ...presentVersion(result.saved), changed: result.changed } };
+    },
+  },
+
+  planPolicy: {
+    roles: ['admin', 'automation'],
+    auditAction: 'policy.plan',
+    async handler({ input, deps, by }) {
+      const plan = await createPlan(planDeps(deps), input.params.name, by);
+      return {
+        status: 201,
+        body: {
+          id: plan.id,
+          policy: plan.policy,
+          policyVersion: plan.policyVersion,
+          hash: plan.hash,
+          createdAt: plan.createdAt.toISOString(),
+          // The desired native objects stay in the kept plan; the answer shows the difference.
+          connections: plan.connections.map((c) => ({
+            ...c,
+            steps: c.steps.map(({ desired: _desired, ...step }: PlanStep & { desired?: unknown }) => step),
+          })),
+        },
+      };
+    },
+  },
+
+  applyPolicy: {
+    roles: ['admin', 'automation'],
+    auditAction: 'policy.apply',
+    async handler({ input, deps, by }) {
+      const connections = await applyPlan(planDeps(deps), input.params.name, input.body.planId, input.body.hash, by);
+      return { status: 200, body: { planId: input.body.planId, connections } };
     },
   },
 

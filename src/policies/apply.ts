@@ -1,0 +1,211 @@
+// Plan and apply for a policy across the connections it targets. A plan reads every targeted tenant and keeps
+// the difference (a tenant that cannot be read is "unknown", never "no changes"); apply carries out exactly a
+// kept plan: same hash, same policy version, and each tenant still planning the same, else it refuses. Every
+// native change is audited as it is made.
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Actor } from '../audit/chain';
+import { appendAudit } from '../audit/store';
+import type { SecretBox } from '../connections/secret-box';
+import { listConnections, loadConnectorDefinition } from '../connections/store';
+import { AppError, notFound } from '../errors';
+import type { Logger } from '../log';
+import { createConnector } from '../mdm';
+import type { MdmConnector } from '../mdm/connector';
+import { MdmError } from '../mdm/errors';
+import { canonicalJson } from '../util/canonical-json';
+import { type CompiledPolicy, CompileError, compileForIntune } from './compile/intune';
+import { describePlan, nativeChanges, type PlanStep, planPolicy } from './plan';
+import { getPolicy } from './store';
+
+export interface PlanDeps {
+  knex: Knex;
+  log: Logger;
+  secretBox: SecretBox | null;
+  extraCaPem: string | null;
+}
+
+export interface ConnectionPlan {
+  connectionId: string;
+  connectionName: string;
+  status: 'planned' | 'unknown';
+  summary: string;
+  hash: string | null;
+  steps: PlanStep[];
+  unenforceable: CompiledPolicy['unenforceable'];
+  reportOnly: string[];
+  error?: { kind: string; message: string };
+}
+
+export interface StoredPlan {
+  id: string;
+  policy: string;
+  policyVersion: number;
+  hash: string;
+  createdAt: Date;
+  connections: ConnectionPlan[];
+}
+
+type By = { actor: Actor; requestId?: string | null };
+
+async function connectorFor(deps: PlanDeps, connectionId: string): Promise<MdmConnector> {
+  const { definition } = await loadConnectorDefinition(deps.knex, deps.secretBox, connectionId);
+  return createConnector(definition, { log: deps.log, caPem: deps.extraCaPem ?? undefined });
+}
+
+function compile(policy: Parameters<typeof compileForIntune>[0]): CompiledPolicy {
+  try {
+    return compileForIntune(policy);
+  } catch (error) {
+    if (error instanceof CompileError)
+      throw new AppError('conflict', `the policy cannot be compiled for Intune: ${error.message}`);
+    throw error;
+  }
+}
+
+async function planConnection(
+  deps: PlanDeps,
+  policyName: string,
+  compiled: CompiledPolicy,
+  connection: { id: string; name: string },
+): Promise<ConnectionPlan> {
+  const base = {
+    connectionId: connection.id,
+    connectionName: connection.name,
+    unenforceable: compiled.unenforceable,
+    reportOnly: compiled.reportOnly,
+  };
+  try {
+    const held = await (await connectorFor(deps, connection.id)).readNative();
+    const plan = planPolicy(policyName, compiled.objects, held);
+    return { ...base, status: 'planned', summary: describePlan(plan), hash: plan.hash, steps: plan.steps };
+  } catch (error) {
+    const kind = error instanceof MdmError ? error.kind : 'internal';
+    const message = error instanceof Error ? error.message : String(error);
+    deps.log.warn({ connectionId: connection.id, kind }, 'could not read the tenant for a plan');
+    return {
+      ...base,
+      status: 'unknown',
+      summary: 'unknown: the MDM could not be read',
+      hash: null,
+      steps: [],
+      error: { kind, message },
+    };
+  }
+}
+
+export async function createPlan(deps: PlanDeps, policyName: string, by: By): Promise<StoredPlan> {
+  const version = await getPolicy(deps.knex, policyName);
+  const compiled = compile(version.policy);
+  const wanted = version.policy.targets.connections;
+  const targeted = (await listConnections(deps.knex)).filter(
+    (c) => c.kind === 'intune' && (wanted.includes('all') || wanted.includes(c.name)),
+  );
+  const connections: ConnectionPlan[] = [];
+  for (const connection of targeted) connections.push(await planConnection(deps, policyName, compiled, connection));
+  const hash = createHash('sha256')
+    .update(
+      canonicalJson({
+        policy: policyName,
+        version: version.version,
+        connections: connections.map((c) => [c.connectionId, c.hash]),
+      }),
+    )
+    .digest('hex');
+  const createdAt = new Date();
+  return deps.knex.transaction(async (trx) => {
+    const [row] = await trx('policy_plans')
+      .insert({
+        policy_name: policyName,
+        policy_version: version.version,
+        hash,
+        connections: JSON.stringify(connections),
+        created_by: by.actor,
+        created_at: createdAt,
+      })
+      .returning('id');
+    await appendAudit(trx, {
+      actor: by.actor,
+      action: 'policy.plan',
+      target: { type: 'policy', id: policyName },
+      requestId: by.requestId ?? null,
+      details: {
+        planId: row.id,
+        version: version.version,
+        hash,
+        summaries: connections.map((c) => ({ connectionId: c.connectionId, summary: c.summary })),
+      },
+    });
+    return { id: row.id, policy: policyName, policyVersion: version.version, hash, createdAt, connections };
+  });
+}
+
+export async function applyPlan(
+  deps: PlanDeps,
+  policyName: string,
+  planId: string,
+  hash: string,
+  by: By,
+): Promise<Array<{ connectionId: string; applied: number }>> {
+  const row = await deps.knex('policy_plans').where({ id: planId, policy_name: policyName }).first();
+  if (!row) throw notFound(`plan of policy ${policyName}`, planId);
+  const refuse = (why: string, field?: string) =>
+    new AppError('conflict', `${why}; plan again and review the new plan`, field ? { field } : {});
+  if (row.hash !== hash) throw refuse('the hash is not the hash of this plan', 'body.hash');
+  if (row.applied_at) throw refuse('this plan has already been applied');
+  const version = await getPolicy(deps.knex, policyName);
+  if (version.version !== row.policy_version)
+    throw refuse(`the policy changed since the plan (version ${row.policy_version} -> ${version.version})`);
+  const plans = row.connections as ConnectionPlan[];
+  if (plans.some((p) => p.status === 'unknown')) throw refuse('some tenants could not be read when planning');
+  // Apply only what the caller saw: each tenant must still plan exactly the same.
+  const compiled = compile(version.policy);
+  for (const plan of plans) {
+    const fresh = await planConnection(deps, policyName, compiled, {
+      id: plan.connectionId,
+      name: plan.connectionName,
+    });
+    if (fresh.hash !== plan.hash) throw refuse(`the tenant of ${plan.connectionName} changed since the plan`);
+  }
+  const results: Array<{ connectionId: string; applied: number }> = [];
+  for (const plan of plans) {
+    const connector = await connectorFor(deps, plan.connectionId);
+    let applied = 0;
+    for (const change of nativeChanges({
+      policy: policyName,
+      steps: plan.steps,
+      changes: true,
+      hash: plan.hash ?? '',
+    })) {
+      const [result] = await connector.applyNative([change]);
+      applied++;
+      await deps.knex.transaction((trx) =>
+        appendAudit(trx, {
+          actor: by.actor,
+          action: 'policy.apply.change',
+          target: { type: 'policy', id: policyName },
+          requestId: by.requestId ?? null,
+          details: {
+            planId,
+            connectionId: plan.connectionId,
+            action: result!.action,
+            collection: result!.collection,
+            objectId: result!.id,
+          },
+        }),
+      );
+    }
+    results.push({ connectionId: plan.connectionId, applied });
+  }
+  await deps.knex.transaction(async (trx) => {
+    await trx('policy_plans').where({ id: planId }).update({ applied_at: new Date() });
+    await appendAudit(trx, {
+      actor: by.actor,
+      action: 'policy.apply',
+      target: { type: 'policy', id: policyName },
+      requestId: by.requestId ?? null,
+      details: { planId, hash, version: version.version, results },
+    });
+  });
+  return results;
+}
