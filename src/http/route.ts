@@ -167,6 +167,7 @@ function handle(
     let principal: Principal | null = null;
     if (route.roles !== 'public') {
       principal = await authenticateRequest(ctx, deps);
+      ctx.state.tokenId = principal.tokenId; // for the access log line
       if (!(route.roles as readonly Role[]).includes(principal.role)) {
         if (isMutation) await auditDenied(ctx, deps, route, principal);
         throw new AppError(
@@ -209,7 +210,6 @@ export function buildRouter(table: RouteTable, deps: AppDeps): Router {
   for (const route of routes) {
     const operation = spec.operations.get(route.operationId);
     assertDeclared(route, operation);
-    if (registered.has(route.operationId)) throw new Error(`route ${route.operationId} is registered twice`);
     registered.add(route.operationId);
     const middleware = handle(route, operation, validators.get(route.operationId)!, deps, parse);
     router.register(operation.routerPath, [operation.method.toUpperCase()], middleware, { name: route.operationId });

@@ -95,6 +95,10 @@ describe('errors', () => {
       request_id: write.body.requestId,
     });
     expect(denied.details).toEqual({ operationId: 'createToken', method: 'POST', path: '/v1/tokens' });
+    const logged = api.logs
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'request' && l.requestId === write.body.requestId);
+    expect(logged).toMatchObject({ status: 403, route: '/v1/tokens', tokenId: denied.actor_id });
     expect(await auditCount()).toBe(before + 1);
   });
 
