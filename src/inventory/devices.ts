@@ -114,8 +114,17 @@ function fromRow(row: DeviceRow): Device {
   };
 }
 
-const DEVICE_COLUMNS =
-  'id, connection_id, external_id, name, platform, os_version, model, manufacturer, serial_number, ownership, enrollment_mode, supervised, encrypted, jailbroken, compliance, management_state, user_external_id, user_principal_name, user_display_name, user_email, enrolled_at, last_check_in_at, first_seen_at, last_seen_at, gone_at';
+/**
+ * A device not gone was last seen by its connection's last complete sync (if that sync came after it first
+ * appeared); a gone device keeps its own last sighting (see markUnseen).
+ */
+const DEVICE_COLUMNS = `id, connection_id, external_id, name, platform, os_version, model, manufacturer, serial_number, ownership,
+  enrollment_mode, supervised, encrypted, jailbroken, compliance, management_state, user_external_id, user_principal_name,
+  user_display_name, user_email, enrolled_at, last_check_in_at, first_seen_at, gone_at,
+  case when gone_at is not null then last_seen_at
+    else (select c.last_complete_sync_at from connections c
+          where c.id = devices.connection_id and c.last_complete_sync_at >= devices.first_seen_at)
+  end as last_seen_at`;
 
 function encodeCursor(key: unknown, id: string): string {
   return Buffer.from(JSON.stringify([key instanceof Date ? key.toISOString() : key, id])).toString('base64url');

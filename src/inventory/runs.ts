@@ -50,12 +50,13 @@ export async function finishSyncRun(
   outcome: 'succeeded' | 'failed',
   counts: Record<string, number>,
   error?: { kind: string; message: string },
+  finishedAt = new Date(),
 ): Promise<void> {
   await trx('sync_runs')
     .where({ id: runId })
     .update({
       outcome,
-      finished_at: new Date(),
+      finished_at: finishedAt,
       counts: JSON.stringify(counts),
       error_kind: error?.kind ?? null,
       error: error?.message ?? null,

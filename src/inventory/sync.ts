@@ -125,9 +125,11 @@ export async function syncConnection(deps: SyncDeps, request: SyncRequest): Prom
     await writes.drain();
     counts.appRequests = mdm.stats().requests - counts.listingRequests;
     const final = await knex.transaction(async (trx) => {
-      Object.assign(counts, await markUnseen(trx, connection.id, runId, presence));
+      // One instant for both: a device's lastSeenAt is the connection's last complete sync's end.
+      const completedAt = new Date();
+      Object.assign(counts, await markUnseen(trx, connection.id, runId, presence, completedAt));
       const finalCounts = withRequests();
-      await finishSyncRun(trx, runId, 'succeeded', finalCounts);
+      await finishSyncRun(trx, runId, 'succeeded', finalCounts, undefined, completedAt);
       await setCredentialStatus(trx, connection, 'ok', null, SYSTEM_ACTOR);
       await scheduleNext(trx, connection.id, connection.syncIntervalMinutes);
       await appendAudit(trx, {

@@ -19,6 +19,7 @@ const WATCHED = new Set(WATCHED_APPS.map((a) => a.toLowerCase()));
 
 interface SyncRunBody {
   id: number;
+  finishedAt: string | null;
   outcome: string;
   counts: Record<string, number>;
   errorKind: string | null;
@@ -214,6 +215,16 @@ describe('inventory sync', () => {
     expect(complete.lastSync).toMatchObject({ outcome: 'succeeded', counts: { devices: FLEET - 1, gone: 1 } });
     const gone = await api.db.knex('devices').where({ connection_id: cleanId, external_id: removed }).first();
     expect(gone.gone_at).not.toBeNull();
+    // lastSeenAt: the gone device keeps the complete sync before, the others the complete sync that just ended.
+    const goneBody = await api.request<{ lastSeenAt: string; goneAt: string }>('GET', `/v1/devices/${gone.id}`);
+    expect(Date.parse(goneBody.body.lastSeenAt)).toBeLessThan(Date.parse(goneBody.body.goneAt));
+    const [present] = (
+      await api.request<{ items: Array<{ lastSeenAt: string | null }> }>(
+        'GET',
+        `/v1/devices?connection=${cleanId}&limit=1`,
+      )
+    ).body.items;
+    expect(present!.lastSeenAt).toBe(complete.lastCompleteSync!.finishedAt);
   }, 60_000);
 
   it('marks a credential broken on 401, and never on throttling', async () => {
