@@ -1,17 +1,14 @@
 // bench/evaluate: findings for a 100,000-device inventory, evaluated from scratch and then re-evaluated (the
 // steady state after every sync), against PostgreSQL. Run: `npm run bench:evaluate` (BENCH_DEVICES).
 import { randomUUID } from 'node:crypto';
-import knexFactory from 'knex';
 import { CLI_ACTOR } from '../src/auth/roles';
-import { openDatabase } from '../src/db';
-import { migrateToLatest } from '../src/db/migrate';
 import { evaluateFindings } from '../src/findings/evaluate';
 import { upsertAppHits, upsertDevicePage } from '../src/inventory/store';
 import type { AppHit, NormalizedDevice } from '../src/mdm/connector';
 import { savePolicy } from '../src/policies/store';
+import { withBenchDatabase } from './database';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 100_000);
-const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A deterministic mix: some stale, unencrypted, jailbroken, noncompliant, outside a work profile, with WhatsApp. */
 function device(i: number): NormalizedDevice {
@@ -44,14 +41,7 @@ function device(i: number): NormalizedDevice {
 }
 
 async function main() {
-  const database = `warden_bench_eval_${process.pid}`;
-  const server = knexFactory({ client: 'pg', connection: SERVER });
-  await server.raw(`create database "${database}"`);
-  const url = new URL(SERVER);
-  url.pathname = `/${database}`;
-  const db = await openDatabase({ databaseUrl: url.toString(), dataDir: '', databasePoolMax: 4 });
-  try {
-    await migrateToLatest(db.knex);
+  await withBenchDatabase('warden_bench_eval', async (db) => {
     const [{ id: connectionId }] = await db
       .knex('connections')
       .insert({
@@ -120,11 +110,7 @@ async function main() {
     }
     const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
     console.log(JSON.stringify({ devices: DEVICES, peakRssMb, results }, null, 2));
-  } finally {
-    await db.close();
-    await server.raw(`drop database if exists "${database}" with (force)`);
-    await server.destroy();
-  }
+  });
 }
 
 main().catch((error) => {

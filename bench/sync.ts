@@ -4,19 +4,16 @@
 // (BENCH_DEVICES, default 100000; BENCH_DATABASE_URL, default the local server's postgres database).
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import knexFactory from 'knex';
 import { CLI_ACTOR } from '../src/auth/roles';
 import { SecretBox } from '../src/connections/secret-box';
 import { createConnection, loadConnectorDefinition } from '../src/connections/store';
-import { openDatabase } from '../src/db';
-import { migrateToLatest } from '../src/db/migrate';
 import { syncConnection } from '../src/inventory/sync';
 import { WATCHED_APPS } from '../src/inventory/watched-apps';
 import { createLogger } from '../src/log';
 import { createConnector } from '../src/mdm';
+import { withBenchDatabase } from './database';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 100_000);
-const SERVER = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const root = path.resolve(__dirname, '../..');
 
 function startSim(): Promise<{ child: ChildProcess; url: string; fields: Record<string, string> }> {
@@ -62,14 +59,7 @@ async function main() {
   const simStarted = Date.now();
   const sim = await startSim();
   const simReady = Date.now() - simStarted;
-  const database = `warden_bench_${process.pid}`;
-  const server = knexFactory({ client: 'pg', connection: SERVER });
-  await server.raw(`create database "${database}"`);
-  const url = new URL(SERVER);
-  url.pathname = `/${database}`;
-  const db = await openDatabase({ databaseUrl: url.toString(), dataDir: '', databasePoolMax: 4 });
-  try {
-    await migrateToLatest(db.knex);
+  await withBenchDatabase('warden_bench', async (db) => {
     const box = new SecretBox(Buffer.alloc(32, 7));
     const caPem = require('node:fs').readFileSync(sim.fields['CA certificate']!, 'utf8');
     const connection = await createConnection(
@@ -135,12 +125,7 @@ async function main() {
         2,
       ),
     );
-  } finally {
-    await db.close();
-    await server.raw(`drop database if exists "${database}" with (force)`);
-    await server.destroy();
-    sim.child.kill('SIGTERM');
-  }
+  }).finally(() => sim.child.kill('SIGTERM'));
 }
 
 main().catch((error) => {

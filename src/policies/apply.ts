@@ -68,22 +68,26 @@ async function planConnection(
   policyName: string,
   compiled: CompiledPolicy,
   connection: { id: string; name: string },
-): Promise<ConnectionPlan> {
+): Promise<{ plan: ConnectionPlan; connector: MdmConnector | null }> {
   const base = {
     connectionId: connection.id,
     connectionName: connection.name,
     unenforceable: compiled.unenforceable,
     reportOnly: compiled.reportOnly,
   };
+  let connector: MdmConnector | null = null;
   try {
-    const held = await (await connectorFor(deps, connection.id)).readNative();
-    const plan = planPolicy(policyName, compiled.objects, held);
-    return { ...base, status: 'planned', summary: describePlan(plan), hash: plan.hash, steps: plan.steps };
+    connector = await connectorFor(deps, connection.id);
+    const plan = planPolicy(policyName, compiled.objects, await connector.readNative());
+    return {
+      plan: { ...base, status: 'planned', summary: describePlan(plan), hash: plan.hash, steps: plan.steps },
+      connector,
+    };
   } catch (error) {
     const kind = error instanceof MdmError ? error.kind : 'internal';
     const message = error instanceof Error ? error.message : String(error);
     deps.log.warn({ connectionId: connection.id, kind }, 'could not read the tenant for a plan');
-    return {
+    const plan: ConnectionPlan = {
       ...base,
       status: 'unknown',
       summary: 'unknown: the MDM could not be read',
@@ -91,6 +95,7 @@ async function planConnection(
       steps: [],
       error: { kind, message },
     };
+    return { plan, connector };
   }
 }
 
@@ -102,7 +107,8 @@ export async function createPlan(deps: PlanDeps, policyName: string, by: By): Pr
     (c) => c.kind === 'intune' && (wanted.includes('all') || wanted.includes(c.name)),
   );
   const connections: ConnectionPlan[] = [];
-  for (const connection of targeted) connections.push(await planConnection(deps, policyName, compiled, connection));
+  for (const connection of targeted)
+    connections.push((await planConnection(deps, policyName, compiled, connection)).plan);
   const hash = createHash('sha256')
     .update(
       canonicalJson({
@@ -160,24 +166,21 @@ export async function applyPlan(
   if (plans.some((p) => p.status === 'unknown')) throw refuse('some tenants could not be read when planning');
   // Apply only what the caller saw: each tenant must still plan exactly the same.
   const compiled = compile(version.policy);
+  const connectors: MdmConnector[] = [];
   for (const plan of plans) {
     const fresh = await planConnection(deps, policyName, compiled, {
       id: plan.connectionId,
       name: plan.connectionName,
     });
-    if (fresh.hash !== plan.hash) throw refuse(`the tenant of ${plan.connectionName} changed since the plan`);
+    if (fresh.plan.hash !== plan.hash || !fresh.connector)
+      throw refuse(`the tenant of ${plan.connectionName} changed since the plan`);
+    connectors.push(fresh.connector);
   }
   const results: Array<{ connectionId: string; applied: number }> = [];
-  for (const plan of plans) {
-    const connector = await connectorFor(deps, plan.connectionId);
+  for (const [index, plan] of plans.entries()) {
     let applied = 0;
-    for (const change of nativeChanges({
-      policy: policyName,
-      steps: plan.steps,
-      changes: true,
-      hash: plan.hash ?? '',
-    })) {
-      const [result] = await connector.applyNative([change]);
+    for (const change of nativeChanges(plan.steps)) {
+      const [result] = await connectors[index]!.applyNative([change]);
       applied++;
       await deps.knex.transaction((trx) =>
         appendAudit(trx, {

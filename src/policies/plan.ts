@@ -126,9 +126,9 @@ export function planPolicy(
   return { policy: policyName, steps, changes, hash };
 }
 
-/** The plan's steps as the connector carries them out. */
-export function nativeChanges(plan: Plan): NativeChange[] {
-  return plan.steps.flatMap((step): NativeChange[] => {
+/** A plan's steps as the connector carries them out. */
+export function nativeChanges(steps: readonly PlanStep[]): NativeChange[] {
+  return steps.flatMap((step): NativeChange[] => {
     if (step.action === 'create') return [{ action: 'create', desired: step.desired }];
     if (step.action === 'update')
       return [{ action: 'update', id: step.id, desired: step.desired, changed: step.changes.map((c) => c.setting) }];

@@ -44,7 +44,7 @@ describe('a policy applied to an emulated Intune tenant', () => {
   it('creates the objects, then plans no changes, twice, with the same hash', async () => {
     const first = await plan();
     expect(describePlan(first)).toBe(`${compiled.objects.length} to create`);
-    await connector.applyNative(nativeChanges(first));
+    await connector.applyNative(nativeChanges(first.steps));
     const again = await plan();
     const andAgain = await plan();
     expect(describePlan(again)).toBe('no changes');
@@ -90,7 +90,7 @@ describe('a policy applied to an emulated Intune tenant', () => {
     expect(drifted.steps.some((s) => s.action === 'delete' || s.action === 'create')).toBe(false);
 
     const writesBefore = totalWrites();
-    await connector.applyNative(nativeChanges(drifted));
+    await connector.applyNative(nativeChanges(drifted.steps));
     const writesAfter = totalWrites();
     expect(writesAfter - writesBefore).toBe(2); // one PATCH, one assign
     expect(describePlan(await plan())).toBe('no changes');

@@ -115,6 +115,16 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
     settings,
     assignments: target,
   });
+  /** A compliance policy: its one block action goes with the creation (Graph lists and patches it apart). */
+  const compliance = (
+    key: string,
+    odataType: string,
+    label: string,
+    settings: Record<string, unknown>,
+  ): NativeObject => ({
+    ...object(key, 'deviceCompliancePolicies', odataType, label, settings),
+    createOnly: { scheduledActionsForRule: blockAfterGrace(policy) },
+  });
 
   const protection = appProtectionSettings(c);
   for (const [platform, key, collection, odataType] of [
@@ -162,17 +172,11 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
       );
     }
     if (c.encryptionRequired) {
-      const settings = { storageRequireEncryption: true };
       objects.push(
-        object(
-          'android-compliance',
-          'deviceCompliancePolicies',
-          '#microsoft.graph.androidWorkProfileCompliancePolicy',
-          'Android compliance',
-          settings,
-        ),
+        compliance('android-compliance', '#microsoft.graph.androidWorkProfileCompliancePolicy', 'Android compliance', {
+          storageRequireEncryption: true,
+        }),
       );
-      objects.at(-1)!.createOnly = { scheduledActionsForRule: blockAfterGrace(policy) };
     }
     if (c.workProfileRequired) {
       unenforceable.push({
@@ -225,17 +229,11 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
     }
     if (c.encryptionRequired) {
       // iOS encrypts its storage whenever a passcode is set: requiring the passcode is requiring encryption.
-      const settings = { passcodeRequired: true };
       objects.push(
-        object(
-          'ios-compliance',
-          'deviceCompliancePolicies',
-          '#microsoft.graph.iosCompliancePolicy',
-          'iOS compliance',
-          settings,
-        ),
+        compliance('ios-compliance', '#microsoft.graph.iosCompliancePolicy', 'iOS compliance', {
+          passcodeRequired: true,
+        }),
       );
-      objects.at(-1)!.createOnly = { scheduledActionsForRule: blockAfterGrace(policy) };
     }
   }
 
