@@ -2,6 +2,7 @@
 import type { JobDefinition } from '../src/worker/job';
 import { auditChainCheck } from './audit-chain-check';
 import { connectionSync } from './connection-sync';
+import { driftCheck } from './drift-check';
 import { syncDispatch } from './sync-dispatch';
 
-export const JOBS: readonly JobDefinition[] = [auditChainCheck, syncDispatch, connectionSync];
+export const JOBS: readonly JobDefinition[] = [auditChainCheck, syncDispatch, connectionSync, driftCheck];

@@ -5,6 +5,7 @@ import * as inventory from './20261122_0002_inventory';
 import * as policies from './20261122_0003_policies';
 import * as findings from './20261122_0004_findings';
 import * as plans from './20261122_0005_plans';
+import * as drift from './20261122_0006_drift';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -16,4 +17,5 @@ export const MIGRATIONS: NamedMigration[] = [
   { name: '20261122_0003_policies', ...policies },
   { name: '20261122_0004_findings', ...findings },
   { name: '20261122_0005_plans', ...plans },
+  { name: '20261122_0006_drift', ...drift },
 ];

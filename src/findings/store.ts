@@ -1,25 +1,29 @@
-// Reading findings: filtered, newest first, in keyset pages, with the device they concern.
+// Reading findings: filtered, newest first, in keyset pages, with the device they concern (none for a
+// policy-level finding such as policy-drift, which names its policy instead).
 import type { Knex } from 'knex';
 import { AppError } from '../errors';
 import type { RuleName, Severity } from './rules';
 
+export type FindingRuleName = RuleName | 'policy-drift';
+
 export interface FindingView {
   id: string;
-  deviceId: string;
+  deviceId: string | null;
+  policy: string | null;
   connectionId: string;
-  rule: RuleName;
+  rule: FindingRuleName;
   severity: Severity;
   status: 'open' | 'resolved';
   evidence: Record<string, unknown>;
   firstSeenAt: Date;
   lastSeenAt: Date;
   resolvedAt: Date | null;
-  device: { name: string | null; platform: string; userPrincipalName: string | null };
+  device: { name: string | null; platform: string; userPrincipalName: string | null } | null;
 }
 
 export interface FindingFilter {
   status?: 'open' | 'resolved' | 'all';
-  rule?: RuleName;
+  rule?: FindingRuleName;
   severity?: Severity;
   deviceId?: string;
   connectionId?: string;
@@ -43,7 +47,7 @@ export async function listFindings(
   page: { limit: number; cursor?: string },
 ): Promise<{ findings: FindingView[]; nextCursor: string | null }> {
   const query = knex('findings as f')
-    .join('devices as d', 'd.id', 'f.device_id')
+    .leftJoin('devices as d', 'd.id', 'f.device_id')
     .select('f.*', 'd.name as device_name', 'd.platform as device_platform', 'd.user_principal_name as device_user')
     .orderBy([
       { column: 'f.first_seen_at', order: 'desc' },
@@ -65,6 +69,7 @@ export async function listFindings(
   const findings: FindingView[] = rows.slice(0, page.limit).map((row) => ({
     id: row.id,
     deviceId: row.device_id,
+    policy: row.policy_name,
     connectionId: row.connection_id,
     rule: row.rule,
     severity: row.severity,
@@ -73,7 +78,9 @@ export async function listFindings(
     firstSeenAt: row.first_seen_at,
     lastSeenAt: row.last_seen_at,
     resolvedAt: row.resolved_at,
-    device: { name: row.device_name, platform: row.device_platform, userPrincipalName: row.device_user },
+    device: row.device_id
+      ? { name: row.device_name, platform: row.device_platform, userPrincipalName: row.device_user }
+      : null,
   }));
   const last = findings.at(-1);
   return { findings, nextCursor: rows.length > page.limit && last ? encode(last.firstSeenAt, last.id) : null };

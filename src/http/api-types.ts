@@ -384,6 +384,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whether each MDM still holds what each policy applied there
+         * @description By default, the latest drift check of each policy on each connection it targets or was applied to:
+         *     `in-sync`, `drifted` (with each event: a setting changed in the MDM console, an object deleted, an
+         *     assignment removed or added, an extra object carrying Warden's marker), `unknown` when the MDM could not be
+         *     read (an API error or throttling is never drift and never "in sync"; `lastKnown` then carries the
+         *     latest check that could read it), or `not-applied` when the policy was never applied to the connection.
+         *     The tenant is compared with the policy version last applied there, not with unapplied edits (those are
+         *     what `POST /v1/policies/{name}/plan` shows). With `history=true`, every check, newest first, in pages.
+         */
+        get: operations["listDrift"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/drift/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a drift check now (of every policy, or of one)
+         * @description The `drift-check` job also runs on its own every 15 minutes. In `enforce` mode drift is put back by the
+         *     check (each native change audited as `drift.remediate`); in `alert` mode it opens a `policy-drift`
+         *     finding for the connection and policy, resolved when a check finds the drift gone.
+         */
+        post: operations["checkDrift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -795,15 +843,25 @@ export interface components {
             /** @description false when the document equalled the current version. */
             changed: boolean;
         };
-        /** @enum {string} */
-        FindingRule: "blocked-messenger" | "no-work-profile" | "unencrypted" | "jailbroken" | "stale-check-in" | "mdm-noncompliant";
+        /**
+         * @description Device rules, and `policy-drift`: drift of a policy in a connection's MDM that alert mode reports (or that
+         *     enforce mode could not put back); such a finding has no device (`deviceId` and `device` are null) and
+         *     names its `policy`.
+         * @enum {string}
+         */
+        FindingRule: "blocked-messenger" | "no-work-profile" | "unencrypted" | "jailbroken" | "stale-check-in" | "mdm-noncompliant" | "policy-drift";
         /** @enum {string} */
         Severity: "low" | "medium" | "high" | "critical";
         Finding: {
             /** Format: uuid */
             id: string;
-            /** Format: uuid */
-            deviceId: string;
+            /**
+             * Format: uuid
+             * @description null for a policy-level finding.
+             */
+            deviceId: string | null;
+            /** @description The policy of a policy-level finding; null for a device finding. */
+            policy: string | null;
             /** Format: uuid */
             connectionId: string;
             rule: components["schemas"]["FindingRule"];
@@ -824,7 +882,71 @@ export interface components {
                 name: string | null;
                 platform: components["schemas"]["Platform"];
                 userPrincipalName: string | null;
+            } | null;
+        };
+        /** @enum {string} */
+        DriftStatus: "in-sync" | "drifted" | "unknown" | "not-applied";
+        DriftEvent: {
+            /** @enum {string} */
+            kind: "object-deleted" | "setting-changed" | "assignment-removed" | "assignment-added" | "extra-object";
+            /** @description The object's key within the policy. */
+            key: string;
+            collection: string;
+            /** @description The MDM's id of the object; null when it is gone. */
+            objectId: string | null;
+            displayName: string;
+            /** @description The native setting (or `assignments`). */
+            setting?: string;
+            /** @description What the MDM holds now. */
+            current?: unknown;
+            /** @description What the applied policy put there. */
+            desired?: unknown;
+            /** @description The policy controls this drift breaks. */
+            controls: string[];
+            /**
+             * @description The strictest mode among those controls.
+             * @enum {string}
+             */
+            mode: "alert" | "enforce";
+            /** @description Put back by this check (enforce mode). */
+            remediated: boolean;
+        };
+        DriftCheck: {
+            id: string;
+            policy: string;
+            /** Format: uuid */
+            connectionId: string;
+            connectionName: string;
+            /** Format: date-time */
+            checkedAt: string;
+            /** @description The version last applied to this connection, which the tenant was compared with. */
+            policyVersion: number | null;
+            status: components["schemas"]["DriftStatus"];
+            /** @description e.g. "2 settings changed, 1 object deleted" or "in sync". */
+            summary: string;
+            events: components["schemas"]["DriftEvent"][];
+            /** @description Why the MDM could not be read (status unknown). */
+            error: null | components["schemas"]["DriftError"];
+            /** @description What enforce mode did about the drift; null when nothing was enforced. */
+            remediation: null | {
+                attempted: number;
+                applied: number;
+                error: null | components["schemas"]["DriftError"];
             };
+            /** @description For an unknown check, the latest check that read the tenant (null if none ever did). */
+            lastKnown?: null | {
+                id: string;
+                /** Format: date-time */
+                checkedAt: string;
+                status: components["schemas"]["DriftStatus"];
+                summary: string;
+                events: components["schemas"]["DriftEvent"][];
+            };
+        };
+        DriftError: {
+            /** @description The MDM error kind: auth, permission, throttled, transient, ... */
+            kind: string;
+            message: string;
         };
         PlanStep: {
             /** @enum {string} */
@@ -1507,6 +1629,69 @@ export interface operations {
                     "application/json": {
                         items: components["schemas"]["Finding"][];
                         nextCursor: string | null;
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listDrift: {
+        parameters: {
+            query?: {
+                policy?: components["schemas"]["PolicyNameValue"];
+                connection?: string;
+                status?: components["schemas"]["DriftStatus"];
+                history?: boolean;
+                /** @description History only. */
+                limit?: number;
+                /** @description History only. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Drift checks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["DriftCheck"][];
+                        /** @description History only; null otherwise. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    checkDrift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    policy?: components["schemas"]["PolicyNameValue"];
+                };
+            };
+        };
+        responses: {
+            /** @description Queued. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jobId: string;
                     };
                 };
             };

@@ -48,12 +48,13 @@ export interface StoredPlan {
 
 type By = { actor: Actor; requestId?: string | null };
 
-async function connectorFor(deps: PlanDeps, connectionId: string): Promise<MdmConnector> {
+export async function connectorFor(deps: PlanDeps, connectionId: string): Promise<MdmConnector> {
   const { definition } = await loadConnectorDefinition(deps.knex, deps.secretBox, connectionId);
   return createConnector(definition, { log: deps.log, caPem: deps.extraCaPem ?? undefined });
 }
 
-function compile(policy: Parameters<typeof compileForIntune>[0]): CompiledPolicy {
+/** Compiles for Intune; a policy Intune cannot take is a conflict for the caller to fix. */
+export function compile(policy: Parameters<typeof compileForIntune>[0]): CompiledPolicy {
   try {
     return compileForIntune(policy);
   } catch (error) {

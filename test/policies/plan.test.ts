@@ -1,8 +1,9 @@
 // The planner: a true diff. An unchanged tenant (whatever ids, timestamps, versions and list order Graph adds)
 // plans no changes every time; each difference is named setting by setting; objects of others are untouched.
-import { compileForIntune, type NativeObject } from '../../src/policies/compile/intune';
+import { compileForIntune } from '../../src/policies/compile/intune';
 import type { Policy } from '../../src/policies/model';
-import { describePlan, type NativeState, planPolicy } from '../../src/policies/plan';
+import { describePlan, planPolicy } from '../../src/policies/plan';
+import { held } from '../support/native';
 
 const POLICY: Policy = {
   name: 'keep-work-chats-managed',
@@ -16,33 +17,6 @@ const POLICY: Policy = {
   },
 };
 const desired = compileForIntune(POLICY).objects;
-
-/** What the tenant would hold after applying `object`: Graph's own fields added, lists in another order. */
-function held(object: NativeObject, index: number): NativeState {
-  const properties: Record<string, unknown> = {
-    id: `id-${index}`,
-    '@odata.type': object.odataType,
-    createdDateTime: '2026-11-01T00:00:00Z',
-    lastModifiedDateTime: '2026-11-20T00:00:00Z',
-    version: index + 3,
-    displayName: object.displayName,
-    description: object.description,
-    pinRequired: true, // a setting Warden does not own
-    ...object.settings,
-  };
-  if (Array.isArray(properties.compliantAppsList))
-    properties.compliantAppsList = [...(properties.compliantAppsList as unknown[])].reverse();
-  return {
-    id: `id-${index}`,
-    collection: object.collection,
-    odataType: object.odataType,
-    displayName: object.displayName,
-    description: object.description,
-    properties,
-    assignments: object.assignments.map((a, i) => ({ id: `assignment-${index}-${i}`, ...a })),
-    targetApps: object.targetApps,
-  };
-}
 
 const inSync = () => desired.map(held);
 

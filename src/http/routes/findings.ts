@@ -1,4 +1,4 @@
-// /v1/findings: what the rules found on devices.
+// /v1/findings: what the rules found on devices, and policy drift that alert mode reports.
 import { listFindings } from '../../findings/store';
 import type { components } from '../api-types';
 import type { RouteTable } from '../route';
@@ -15,7 +15,7 @@ export const findingRoutes = {
       );
       const items: components['schemas']['Finding'][] = page.findings.map((f) => ({
         ...f,
-        device: { ...f.device, platform: f.device.platform as components['schemas']['Platform'] },
+        device: f.device && { ...f.device, platform: f.device.platform as components['schemas']['Platform'] },
         firstSeenAt: f.firstSeenAt.toISOString(),
         lastSeenAt: f.lastSeenAt.toISOString(),
         resolvedAt: f.resolvedAt?.toISOString() ?? null,

@@ -4,6 +4,7 @@ import type { CompleteRouteTable } from '../route';
 import { auditRoutes } from './audit';
 import { connectionRoutes } from './connections';
 import { deviceRoutes } from './devices';
+import { driftRoutes } from './drift';
 import { findingRoutes } from './findings';
 import { operationRoutes } from './operations';
 import { policyRoutes } from './policies';
@@ -17,4 +18,5 @@ export const ROUTES: CompleteRouteTable = {
   ...deviceRoutes,
   ...policyRoutes,
   ...findingRoutes,
+  ...driftRoutes,
 };

@@ -16,6 +16,8 @@ export interface NativeObject {
   description: string;
   /** The settings Warden owns on the object: only these are compared when planning. */
   settings: Record<string, unknown>;
+  /** For each setting, the policy controls it carries out: drift in it is handled in their modes. */
+  controls: Record<string, string[]>;
   /**
    * Sent when creating only, never compared: a compliance policy's scheduled actions are a navigation property
    * that Graph neither lists with the policy nor lets PATCH change.

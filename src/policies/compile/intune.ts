@@ -36,6 +36,23 @@ const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 
 export class CompileError extends Error {}
 
+type ControlName = keyof Policy['controls'];
+
+/** Native settings with, for each, the policy controls it carries out (drift is judged by their modes). */
+class Settings {
+  readonly values: Record<string, unknown> = {};
+  readonly controls: Record<string, ControlName[]> = {};
+
+  set(setting: string, value: unknown, ...controls: ControlName[]): void {
+    this.values[setting] = value;
+    this.controls[setting] = controls;
+  }
+
+  get empty(): boolean {
+    return Object.keys(this.values).length === 0;
+  }
+}
+
 function assignments(policy: Policy): Array<Record<string, unknown>> {
   const groups = policy.targets.groups ?? [];
   if (groups.length === 0) return [{ target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' } }];
@@ -75,21 +92,25 @@ function activeControls(policy: Policy): { active: Policy['controls']; reportOnl
 }
 
 /** App-protection settings shared by Android and iOS: keep work data in managed apps and out of backups. */
-function appProtectionSettings(c: Policy['controls']): Record<string, unknown> {
-  const settings: Record<string, unknown> = {};
-  if (c.workDataBackup) settings.dataBackupBlocked = !c.workDataBackup.allowed;
-  if (c.crossProfileContacts) settings.contactSyncBlocked = !c.crossProfileContacts.allowed;
+function appProtectionSettings(c: Policy['controls']): Settings {
+  const settings = new Settings();
+  if (c.workDataBackup) settings.set('dataBackupBlocked', !c.workDataBackup.allowed, 'workDataBackup');
+  if (c.crossProfileContacts)
+    settings.set('contactSyncBlocked', !c.crossProfileContacts.allowed, 'crossProfileContacts');
   const sharing = c.crossProfileDataSharing?.direction;
   if (sharing || c.blockedApps) {
     // A blocked messenger must not receive work data, whatever the sharing direction says.
     const restricted = c.blockedApps !== undefined || sharing !== 'allowed';
-    settings.allowedOutboundDataTransferDestinations = restricted ? 'managedApps' : 'allApps';
-    settings.allowedOutboundClipboardSharingLevel = !restricted
-      ? 'allApps'
-      : sharing === 'blocked'
-        ? 'managedApps'
-        : 'managedAppsWithPasteIn';
-    settings.saveAsBlocked = restricted;
+    const owners: ControlName[] = [];
+    if (sharing) owners.push('crossProfileDataSharing');
+    if (c.blockedApps) owners.push('blockedApps');
+    settings.set('allowedOutboundDataTransferDestinations', restricted ? 'managedApps' : 'allApps', ...owners);
+    settings.set(
+      'allowedOutboundClipboardSharingLevel',
+      !restricted ? 'allApps' : sharing === 'blocked' ? 'managedApps' : 'managedAppsWithPasteIn',
+      ...owners,
+    );
+    settings.set('saveAsBlocked', restricted, ...owners);
   }
   return settings;
 }
@@ -105,23 +126,19 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
     collection: IntuneCollection,
     odataType: string,
     label: string,
-    settings: Record<string, unknown>,
+    settings: Settings,
   ): NativeObject => ({
     key,
     collection,
     odataType,
     displayName: `Warden - ${policy.name} - ${label}`,
     description: `Managed by Warden policy ${policy.name}; changes made here are reported as drift. ${markerOf(policy.name, key)}`,
-    settings,
+    settings: settings.values,
+    controls: settings.controls,
     assignments: target,
   });
   /** A compliance policy: its one block action goes with the creation (Graph lists and patches it apart). */
-  const compliance = (
-    key: string,
-    odataType: string,
-    label: string,
-    settings: Record<string, unknown>,
-  ): NativeObject => ({
+  const compliance = (key: string, odataType: string, label: string, settings: Settings): NativeObject => ({
     ...object(key, 'deviceCompliancePolicies', odataType, label, settings),
     createOnly: { scheduledActionsForRule: blockAfterGrace(policy) },
   });
@@ -136,7 +153,7 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
     ],
     ['ios', 'ios-app-protection', 'iosManagedAppProtections', '#microsoft.graph.iosManagedAppProtection'],
   ] as const) {
-    if (platforms.has(platform) && Object.keys(protection).length > 0) {
+    if (platforms.has(platform) && !protection.empty) {
       objects.push({
         ...object(key, collection, odataType, `${platform === 'ios' ? 'iOS' : 'Android'} app protection`, protection),
         targetApps: { appGroupType: 'allApps' },
@@ -145,22 +162,24 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
   }
 
   if (platforms.has('android')) {
-    const workProfile: Record<string, unknown> = {};
+    const workProfile = new Settings();
     if (c.crossProfileContacts) {
-      workProfile.workProfileBlockCrossProfileContactsSearch = !c.crossProfileContacts.allowed;
-      workProfile.workProfileBlockCrossProfileCallerId = !c.crossProfileContacts.allowed;
+      const blocked = !c.crossProfileContacts.allowed;
+      workProfile.set('workProfileBlockCrossProfileContactsSearch', blocked, 'crossProfileContacts');
+      workProfile.set('workProfileBlockCrossProfileCallerId', blocked, 'crossProfileContacts');
     }
     if (c.crossProfileDataSharing) {
       const direction = c.crossProfileDataSharing.direction;
-      workProfile.workProfileDataSharingType =
+      const sharingType =
         direction === 'blocked'
           ? 'preventAny'
           : direction === 'work-to-personal-blocked'
             ? 'allowPersonalToWork'
             : 'noRestrictions';
-      workProfile.workProfileBlockCrossProfileCopyPaste = direction !== 'allowed';
+      workProfile.set('workProfileDataSharingType', sharingType, 'crossProfileDataSharing');
+      workProfile.set('workProfileBlockCrossProfileCopyPaste', direction !== 'allowed', 'crossProfileDataSharing');
     }
-    if (Object.keys(workProfile).length > 0) {
+    if (!workProfile.empty) {
       objects.push(
         object(
           'android-work-profile',
@@ -172,10 +191,15 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
       );
     }
     if (c.encryptionRequired) {
+      const settings = new Settings();
+      settings.set('storageRequireEncryption', true, 'encryptionRequired');
       objects.push(
-        compliance('android-compliance', '#microsoft.graph.androidWorkProfileCompliancePolicy', 'Android compliance', {
-          storageRequireEncryption: true,
-        }),
+        compliance(
+          'android-compliance',
+          '#microsoft.graph.androidWorkProfileCompliancePolicy',
+          'Android compliance',
+          settings,
+        ),
       );
     }
     if (c.workProfileRequired) {
@@ -197,26 +221,28 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
   }
 
   if (platforms.has('ios')) {
-    const restrictions: Record<string, unknown> = {};
+    const restrictions = new Settings();
     if (c.workDataBackup) {
-      restrictions.iCloudBlockBackup = !c.workDataBackup.allowed;
-      restrictions.iCloudBlockManagedAppsSync = !c.workDataBackup.allowed;
-      restrictions.iCloudBlockDocumentSync = !c.workDataBackup.allowed;
+      for (const setting of ['iCloudBlockBackup', 'iCloudBlockManagedAppsSync', 'iCloudBlockDocumentSync'])
+        restrictions.set(setting, !c.workDataBackup.allowed, 'workDataBackup');
     }
-    if (c.crossProfileDataSharing)
-      restrictions.documentsBlockManagedDocumentsInUnmanagedApps = c.crossProfileDataSharing.direction !== 'allowed';
+    if (c.crossProfileDataSharing) {
+      const blocked = c.crossProfileDataSharing.direction !== 'allowed';
+      restrictions.set('documentsBlockManagedDocumentsInUnmanagedApps', blocked, 'crossProfileDataSharing');
+    }
     if (c.blockedApps) {
       // A restricted-apps list: a supervised device holding one of them is reported noncompliant by Intune.
-      restrictions.compliantAppListType = 'appsNotInListCompliant';
-      restrictions.compliantAppsList = c.blockedApps.apps.map((appId) => ({
+      restrictions.set('compliantAppListType', 'appsNotInListCompliant', 'blockedApps');
+      const list = c.blockedApps.apps.map((appId) => ({
         '@odata.type': '#microsoft.graph.appListItem',
         name: appId,
         appId,
         publisher: null,
         appStoreUrl: null,
       }));
+      restrictions.set('compliantAppsList', list, 'blockedApps');
     }
-    if (Object.keys(restrictions).length > 0) {
+    if (!restrictions.empty) {
       objects.push(
         object(
           'ios-restrictions',
@@ -229,11 +255,9 @@ export function compileForIntune(policy: Policy): CompiledPolicy {
     }
     if (c.encryptionRequired) {
       // iOS encrypts its storage whenever a passcode is set: requiring the passcode is requiring encryption.
-      objects.push(
-        compliance('ios-compliance', '#microsoft.graph.iosCompliancePolicy', 'iOS compliance', {
-          passcodeRequired: true,
-        }),
-      );
+      const settings = new Settings();
+      settings.set('passcodeRequired', true, 'encryptionRequired');
+      objects.push(compliance('ios-compliance', '#microsoft.graph.iosCompliancePolicy', 'iOS compliance', settings));
     }
   }
 
