@@ -6,6 +6,7 @@ import * as policies from './20261122_0003_policies';
 import * as findings from './20261122_0004_findings';
 import * as plans from './20261122_0005_plans';
 import * as drift from './20261122_0006_drift';
+import * as proposedPlans from './20261122_0007_proposed_plans';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -18,4 +19,5 @@ export const MIGRATIONS: NamedMigration[] = [
   { name: '20261122_0004_findings', ...findings },
   { name: '20261122_0005_plans', ...plans },
   { name: '20261122_0006_drift', ...drift },
+  { name: '20261122_0007_proposed_plans', ...proposedPlans },
 ];

@@ -1,4 +1,4 @@
-// The `warden` command line: serve, worker, migrate, token. Start-up problems (bad configuration, a locked
+// The `warden` command line: serve, worker, migrate, token, sim, demo, and plan/apply for policy as code. Start-up problems (bad configuration, a locked
 // data directory, an unreachable database) end the process with one clear line and a non-zero status.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CLI_ACTOR, ROLES, type Role } from './auth/roles';
@@ -10,6 +10,13 @@ import { migrateToLatest, migrationStatus, rollback } from './db/migrate';
 import { runDemo } from './demo';
 import { AppError } from './errors';
 import { createLogger } from './log';
+import {
+  applyCommand,
+  PolicyCodeFailure,
+  PolicyCodeUsageError,
+  planCommand,
+  type ServerOptions,
+} from './policy-as-code';
 import { type RunningService, startServer, startStandaloneWorker } from './service';
 import {
   DEFAULT_CLIENT_ID,
@@ -177,6 +184,46 @@ export function buildCli(): Command {
       await runUntilSignalled(service, log);
     });
 
+  // plan and apply talk to a running Warden over its API, as a pipeline in a policy repository would.
+  const server = (options: { url: string; token?: string }): ServerOptions => ({
+    url: options.url,
+    token: options.token ?? process.env.WARDEN_TOKEN,
+  });
+  const serverOptions = (command: Command) =>
+    command
+      .addOption(new Option('--url <url>', 'the Warden API').env('WARDEN_URL').default('http://localhost:8080'))
+      .option('--token <token>', 'an admin or automation API token (default: $WARDEN_TOKEN)');
+  serverOptions(
+    program
+      .command('plan')
+      .description('show what a policy file would change in each tenant, without saving it')
+      .requiredOption('-f, --file <file>', 'the policy document (YAML or JSON)')
+      .option('--reason <text>', 'why (kept with the version if this plan is applied)')
+      .option('--out <file>', 'save the plan id and hash, for "warden apply --plan <file>"')
+      .option('--json', 'print the plan as JSON'),
+  ).action(
+    async (options: { file: string; reason?: string; out?: string; json?: boolean; url: string; token?: string }) =>
+      planCommand(server(options), options),
+  );
+  serverOptions(
+    program
+      .command('apply')
+      .description('apply a policy file (planned, shown and confirmed), or a plan saved by "warden plan --out"')
+      .option('-f, --file <file>', 'the policy document (YAML or JSON)')
+      .option('--plan <file>', 'a plan saved by "warden plan --out", applied exactly as reviewed')
+      .option('--reason <text>', 'why (kept with the new version; a pipeline passes the commit message)')
+      .option('--auto-approve', 'apply without asking'),
+  ).action(
+    async (options: {
+      file?: string;
+      plan?: string;
+      reason?: string;
+      autoApprove?: boolean;
+      url: string;
+      token?: string;
+    }) => applyCommand(server(options), options),
+  );
+
   const token = program.command('token').description('manage API tokens');
   token
     .command('create')
@@ -213,10 +260,16 @@ export async function main(argv: string[]): Promise<void> {
       error instanceof ConfigError ||
       error instanceof UsageError ||
       error instanceof DataDirLockedError ||
-      error instanceof AppError
+      error instanceof AppError ||
+      error instanceof PolicyCodeUsageError
     ) {
       process.stderr.write(`warden: ${error.message}\n`);
       process.exitCode = 2;
+      return;
+    }
+    if (error instanceof PolicyCodeFailure) {
+      process.stderr.write(`warden: ${error.message}\n`);
+      process.exitCode = 1;
       return;
     }
     const code = (error as NodeJS.ErrnoException).code;

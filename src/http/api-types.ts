@@ -323,12 +323,16 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * What applying the policy's current version would change, per connection and native object
+         * What applying the policy (its current version, or a proposed document) would change
          * @description Compiles the policy for each connection it targets, reads what the MDM holds, and states the difference:
          *     objects to create, settings to update (current -> desired), Warden's objects to delete, or no change.
          *     Objects are matched by Warden's marker; ids, timestamps and versions never count, so an unchanged
          *     tenant plans "no changes" every time. A connection the MDM could not be read for is `unknown`, with the
          *     error, never "no changes". The plan is kept; apply it by id and hash.
+         *
+         *     Without a body the current saved version is planned. With `{policy, reason}` (policy as code: what
+         *     `warden plan -f` sends) the document is planned without being saved; applying that plan saves it as the
+         *     next version, with the reason, unless the policy gained a version in between (then 409).
          */
         post: operations["planPolicy"];
         delete?: never;
@@ -993,7 +997,10 @@ export interface components {
             /** Format: uuid */
             id: string;
             policy: components["schemas"]["PolicyNameValue"];
+            /** @description The version planned; for a proposed document, the version it would follow (0 when none). */
             policyVersion: number;
+            /** @description A proposed document, saved as the next version when applied. */
+            proposed: boolean;
             /** @description Send it back with the id to apply exactly this plan. */
             hash: string;
             /** Format: date-time */
@@ -1549,7 +1556,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PolicyChange"];
+            };
+        };
         responses: {
             /** @description The plan. */
             201: {
@@ -1591,6 +1602,8 @@ export interface operations {
                     "application/json": {
                         /** Format: uuid */
                         planId: string;
+                        /** @description The version now in place (new for a proposed document). */
+                        policyVersion: number;
                         connections: {
                             /** Format: uuid */
                             connectionId: string;

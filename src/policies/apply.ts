@@ -1,7 +1,8 @@
 // Plan and apply for a policy across the connections it targets. A plan reads every targeted tenant and keeps
 // the difference (a tenant that cannot be read is "unknown", never "no changes"); apply carries out exactly a
 // kept plan: same hash, same policy version, and each tenant still planning the same, else it refuses. Every
-// native change is audited as it is made.
+// native change is audited as it is made. A plan may be of a proposed document (policy as code: the file in a
+// repository) rather than the saved version; applying it saves the document as a new version first.
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Actor } from '../audit/chain';
@@ -15,8 +16,9 @@ import type { MdmConnector } from '../mdm/connector';
 import { MdmError } from '../mdm/errors';
 import { canonicalJson } from '../util/canonical-json';
 import { type CompiledPolicy, CompileError, compileForIntune } from './compile/intune';
+import { canonicalPolicy, type Policy, policyHash } from './model';
 import { describePlan, nativeChanges, type PlanStep, planPolicy } from './plan';
-import { getPolicy } from './store';
+import { checkPolicyName, currentVersion, getPolicy, savePolicy } from './store';
 
 export interface PlanDeps {
   knex: Knex;
@@ -40,7 +42,10 @@ export interface ConnectionPlan {
 export interface StoredPlan {
   id: string;
   policy: string;
+  /** The saved version planned, or for a proposed document the version it would follow (0: none yet). */
   policyVersion: number;
+  /** Whether the plan is of a proposed document, saved as a new version when applied. */
+  proposed: boolean;
   hash: string;
   createdAt: Date;
   connections: ConnectionPlan[];
@@ -100,10 +105,26 @@ async function planConnection(
   }
 }
 
-export async function createPlan(deps: PlanDeps, policyName: string, by: By): Promise<StoredPlan> {
-  const version = await getPolicy(deps.knex, policyName);
-  const compiled = compile(version.policy);
-  const wanted = version.policy.targets.connections;
+/** A document to plan instead of the saved version, and the reason to save it under if the plan is applied. */
+export interface Proposal {
+  policy: Policy;
+  reason: string;
+}
+
+export async function createPlan(deps: PlanDeps, policyName: string, by: By, proposal?: Proposal): Promise<StoredPlan> {
+  let document: Policy;
+  let baseVersion: number;
+  if (proposal) {
+    checkPolicyName(policyName, proposal.policy);
+    document = canonicalPolicy(proposal.policy);
+    baseVersion = await currentVersion(deps.knex, policyName);
+  } else {
+    const saved = await getPolicy(deps.knex, policyName);
+    document = saved.policy;
+    baseVersion = saved.version;
+  }
+  const compiled = compile(document);
+  const wanted = document.targets.connections;
   const targeted = (await listConnections(deps.knex)).filter(
     (c) => c.kind === 'intune' && (wanted.includes('all') || wanted.includes(c.name)),
   );
@@ -114,17 +135,22 @@ export async function createPlan(deps: PlanDeps, policyName: string, by: By): Pr
     .update(
       canonicalJson({
         policy: policyName,
-        version: version.version,
+        version: baseVersion,
+        proposed: proposal ? policyHash(document) : null,
         connections: connections.map((c) => [c.connectionId, c.hash]),
       }),
     )
     .digest('hex');
   const createdAt = new Date();
   return deps.knex.transaction(async (trx) => {
+    // A proposed policy that has no version yet still needs its row for the plan to refer to.
+    if (proposal) await trx('policies').insert({ name: policyName, current_version: 0 }).onConflict('name').ignore();
     const [row] = await trx('policy_plans')
       .insert({
         policy_name: policyName,
-        policy_version: version.version,
+        policy_version: baseVersion,
+        proposed: proposal ? JSON.stringify(document) : null,
+        reason: proposal?.reason ?? null,
         hash,
         connections: JSON.stringify(connections),
         created_by: by.actor,
@@ -138,12 +164,21 @@ export async function createPlan(deps: PlanDeps, policyName: string, by: By): Pr
       requestId: by.requestId ?? null,
       details: {
         planId: row.id,
-        version: version.version,
+        version: baseVersion,
+        proposed: proposal !== undefined,
         hash,
         summaries: connections.map((c) => ({ connectionId: c.connectionId, summary: c.summary })),
       },
     });
-    return { id: row.id, policy: policyName, policyVersion: version.version, hash, createdAt, connections };
+    return {
+      id: row.id,
+      policy: policyName,
+      policyVersion: baseVersion,
+      proposed: proposal !== undefined,
+      hash,
+      createdAt,
+      connections,
+    };
   });
 }
 
@@ -153,20 +188,21 @@ export async function applyPlan(
   planId: string,
   hash: string,
   by: By,
-): Promise<Array<{ connectionId: string; applied: number }>> {
+): Promise<{ policyVersion: number; connections: Array<{ connectionId: string; applied: number }> }> {
   const row = await deps.knex('policy_plans').where({ id: planId, policy_name: policyName }).first();
   if (!row) throw notFound(`plan of policy ${policyName}`, planId);
   const refuse = (why: string, field?: string) =>
     new AppError('conflict', `${why}; plan again and review the new plan`, field ? { field } : {});
   if (row.hash !== hash) throw refuse('the hash is not the hash of this plan', 'body.hash');
   if (row.applied_at) throw refuse('this plan has already been applied');
-  const version = await getPolicy(deps.knex, policyName);
-  if (version.version !== row.policy_version)
-    throw refuse(`the policy changed since the plan (version ${row.policy_version} -> ${version.version})`);
+  const current = await currentVersion(deps.knex, policyName);
+  if (current !== row.policy_version)
+    throw refuse(`the policy changed since the plan (version ${row.policy_version} -> ${current})`);
+  const proposed: Policy | null = row.proposed;
   const plans = row.connections as ConnectionPlan[];
   if (plans.some((p) => p.status === 'unknown')) throw refuse('some tenants could not be read when planning');
   // Apply only what the caller saw: each tenant must still plan exactly the same.
-  const compiled = compile(version.policy);
+  const compiled = compile(proposed ?? (await getPolicy(deps.knex, policyName)).policy);
   const connectors: MdmConnector[] = [];
   for (const plan of plans) {
     const fresh = await planConnection(deps, policyName, compiled, {
@@ -176,6 +212,17 @@ export async function applyPlan(
     if (fresh.plan.hash !== plan.hash || !fresh.connector)
       throw refuse(`the tenant of ${plan.connectionName} changed since the plan`);
     connectors.push(fresh.connector);
+  }
+  // A proposed document becomes the policy's next version before the tenants are changed to hold it.
+  let appliedVersion: number = row.policy_version;
+  if (proposed) {
+    const saved = await savePolicy(
+      deps.knex,
+      policyName,
+      { policy: proposed, reason: row.reason ?? `applied plan ${planId}`, expectedVersion: row.policy_version },
+      by,
+    );
+    appliedVersion = saved.saved.version;
   }
   const results: Array<{ connectionId: string; applied: number }> = [];
   for (const [index, plan] of plans.entries()) {
@@ -202,14 +249,14 @@ export async function applyPlan(
     results.push({ connectionId: plan.connectionId, applied });
   }
   await deps.knex.transaction(async (trx) => {
-    await trx('policy_plans').where({ id: planId }).update({ applied_at: new Date() });
+    await trx('policy_plans').where({ id: planId }).update({ applied_at: new Date(), applied_version: appliedVersion });
     await appendAudit(trx, {
       actor: by.actor,
       action: 'policy.apply',
       target: { type: 'policy', id: policyName },
       requestId: by.requestId ?? null,
-      details: { planId, hash, version: version.version, results },
+      details: { planId, hash, version: appliedVersion, results },
     });
   });
-  return results;
+  return { policyVersion: appliedVersion, connections: results };
 }

@@ -62,9 +62,9 @@ const errorOf = (error: unknown): DriftError => ({
 
 /** For each "policy connection" pair, the version last applied there. */
 async function appliedVersions(knex: Knex, policies: readonly string[]): Promise<Map<string, number>> {
-  const rows: Array<{ policy_name: string; policy_version: number; connections: Array<{ connectionId: string }> }> =
+  const rows: Array<{ policy_name: string; applied_version: number; connections: Array<{ connectionId: string }> }> =
     await knex('policy_plans')
-      .select('policy_name', 'policy_version', 'connections')
+      .select('policy_name', 'applied_version', 'connections')
       .whereIn('policy_name', policies)
       .whereNotNull('applied_at')
       .orderBy('applied_at', 'desc');
@@ -72,7 +72,7 @@ async function appliedVersions(knex: Knex, policies: readonly string[]): Promise
   for (const row of rows) {
     for (const { connectionId } of row.connections) {
       const key = `${row.policy_name} ${connectionId}`;
-      if (!versions.has(key)) versions.set(key, row.policy_version);
+      if (!versions.has(key)) versions.set(key, row.applied_version);
     }
   }
   return versions;

@@ -15,7 +15,7 @@ const sorted = <T>(values: readonly T[] | undefined) => (values ? [...values].so
  */
 export function canonicalPolicy(policy: Policy): Policy {
   const { controls, targets } = policy;
-  return {
+  return withoutUndefined({
     ...policy,
     targets: {
       ...targets,
@@ -31,8 +31,11 @@ export function canonicalPolicy(policy: Policy): Policy {
         forbid: sorted(controls.managedAppExemptions.forbid)!,
       },
     },
-  };
+  });
 }
+
+/** The same document as it reads back from JSON: absent controls and options are absent, not undefined. */
+const withoutUndefined = <T>(value: T): T => JSON.parse(JSON.stringify(value));
 
 export function policyHash(policy: Policy): string {
   return createHash('sha256')

@@ -43,17 +43,28 @@ export interface SaveResult {
   changed: boolean;
 }
 
+/** A document must carry the name it is saved (or planned) under. */
+export function checkPolicyName(name: string, policy: Policy): void {
+  if (policy.name !== name) {
+    throw new AppError('validation', `body.policy.name: must be "${name}", the name in the path`, {
+      field: 'body.policy.name',
+    });
+  }
+}
+
+/** The policy's current version number; 0 when it has none yet. */
+export async function currentVersion(knex: Knex, name: string): Promise<number> {
+  const row = await knex('policies').where({ name }).first('current_version');
+  return row?.current_version ?? 0;
+}
+
 export async function savePolicy(
   knex: Knex,
   name: string,
   change: { policy: Policy; reason: string; expectedVersion?: number },
   by: { actor: Actor; requestId?: string | null },
 ): Promise<SaveResult> {
-  if (change.policy.name !== name) {
-    throw new AppError('validation', `body.policy.name: must be "${name}", the name in the path`, {
-      field: 'body.policy.name',
-    });
-  }
+  checkPolicyName(name, change.policy);
   const policy = canonicalPolicy(change.policy);
   const hash = policyHash(policy);
   return knex.transaction(async (trx) => {

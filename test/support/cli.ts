@@ -62,3 +62,29 @@ export function serveWarden(vars: Record<string, string>, args: string[] = []): 
     });
   });
 }
+
+/** Like runWarden, without blocking this process (for a command that calls an API served by the test itself). */
+export function runWardenAsync(
+  args: string[],
+  vars: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [WARDEN_BIN, ...args], {
+    env: childEnv(vars),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) =>
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    }),
+  );
+}

@@ -63,13 +63,14 @@ export const policyRoutes = {
     roles: ['admin', 'automation'],
     auditAction: 'policy.plan',
     async handler({ input, deps, by }) {
-      const plan = await createPlan(planDeps(deps), input.params.name, by);
+      const plan = await createPlan(planDeps(deps), input.params.name, by, input.body);
       return {
         status: 201,
         body: {
           id: plan.id,
           policy: plan.policy,
           policyVersion: plan.policyVersion,
+          proposed: plan.proposed,
           hash: plan.hash,
           createdAt: plan.createdAt.toISOString(),
           // The desired native objects stay in the kept plan; the answer shows the difference.
@@ -86,8 +87,8 @@ export const policyRoutes = {
     roles: ['admin', 'automation'],
     auditAction: 'policy.apply',
     async handler({ input, deps, by }) {
-      const connections = await applyPlan(planDeps(deps), input.params.name, input.body.planId, input.body.hash, by);
-      return { status: 200, body: { planId: input.body.planId, connections } };
+      const applied = await applyPlan(planDeps(deps), input.params.name, input.body.planId, input.body.hash, by);
+      return { status: 200, body: { planId: input.body.planId, ...applied } };
     },
   },
 
