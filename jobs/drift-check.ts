@@ -1,5 +1,6 @@
 // Every 15 minutes (and on demand through POST /v1/drift/check): each policy checked against each connection
 // it was applied to; enforce-mode drift put back, alert-mode drift raised as findings (src/policies/drift-check.ts).
+import { evaluateFindings } from '../src/findings/evaluate';
 import { checkDrift } from '../src/policies/drift-check';
 import type { JobDefinition } from '../src/worker/job';
 
@@ -16,6 +17,8 @@ export const driftCheck: JobDefinition<DriftCheckData> = {
       { knex: db.knex, log, secretBox, extraCaPem: config.extraCaPem },
       { policy: data.policy },
     );
-    return { ...counts };
+    // Whether the MDM holds backup and contacts controls feeds the device findings: evaluate them again.
+    const findings = await evaluateFindings(db.knex);
+    return { ...counts, findingsOpened: findings.opened, findingsResolved: findings.resolved };
   },
 };

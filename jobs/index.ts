@@ -2,7 +2,14 @@
 import type { JobDefinition } from '../src/worker/job';
 import { auditChainCheck } from './audit-chain-check';
 import { connectionSync } from './connection-sync';
+import { directorySync } from './directory-sync';
 import { driftCheck } from './drift-check';
 import { syncDispatch } from './sync-dispatch';
 
-export const JOBS: readonly JobDefinition[] = [auditChainCheck, syncDispatch, connectionSync, driftCheck];
+export const JOBS: readonly JobDefinition[] = [
+  auditChainCheck,
+  syncDispatch,
+  connectionSync,
+  directorySync,
+  driftCheck,
+];

@@ -7,6 +7,7 @@ import * as findings from './20261122_0004_findings';
 import * as plans from './20261122_0005_plans';
 import * as drift from './20261122_0006_drift';
 import * as proposedPlans from './20261122_0007_proposed_plans';
+import * as directory from './20261122_0008_directory';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -20,4 +21,5 @@ export const MIGRATIONS: NamedMigration[] = [
   { name: '20261122_0005_plans', ...plans },
   { name: '20261122_0006_drift', ...drift },
   { name: '20261122_0007_proposed_plans', ...proposedPlans },
+  { name: '20261122_0008_directory', ...directory },
 ];

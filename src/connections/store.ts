@@ -36,6 +36,8 @@ export interface Connection {
   createdAt: Date;
   lastSync: SyncRunSummary | null;
   lastCompleteSync: SyncRunSummary | null;
+  /** The directory behind the MDM: when it was last listed completely, and why the latest listing failed. */
+  directory: { lastCompleteSyncAt: Date | null; lastError: string | null };
 }
 
 export interface CreateConnectionInput {
@@ -59,6 +61,8 @@ interface ConnectionRow {
   enabled: boolean;
   next_sync_at: Date | null;
   created_at: Date;
+  last_directory_sync_at: Date | null;
+  last_directory_sync_error: string | null;
 }
 
 interface SyncRunRow {
@@ -98,6 +102,8 @@ const PUBLIC_COLUMNS = [
   'enabled',
   'next_sync_at',
   'created_at',
+  'last_directory_sync_at',
+  'last_directory_sync_error',
 ];
 
 /** The latest run and the latest successful run of each connection, in one query. */
@@ -147,6 +153,7 @@ function fromRow(
     createdAt: row.created_at,
     lastSync: runs?.last ? syncRunFromRow(runs.last) : null,
     lastCompleteSync: runs?.complete ? syncRunFromRow(runs.complete) : null,
+    directory: { lastCompleteSyncAt: row.last_directory_sync_at, lastError: row.last_directory_sync_error },
   };
 }
 

@@ -1,10 +1,21 @@
-// Evaluating the fleet: devices are read in id order, a batch at a time with their watched apps, the rules run
-// in memory, and each batch's findings are written in one statement (opened or updated) with the batch's open
-// findings that no longer hold resolved. Findings of devices that are gone are resolved too.
+// Evaluating the fleet: devices are read in id order, a batch at a time with their watched apps and their
+// owner's standing in the directory, the rules run in memory, and each batch's findings are written in one
+// statement (opened or updated) with the batch's open findings that no longer hold resolved. Findings of devices
+// that are gone are resolved too. Whether the MDM holds the controls kept by settings comes from the last drift
+// check that could read each tenant.
 import type { Knex } from 'knex';
+import type { DriftCheck } from '../policies/drift-check';
 import type { Policy } from '../policies/model';
-import { listPolicies } from '../policies/store';
-import { controlsFor, type DeviceControls, type EvaluatedDevice, evaluateDevice } from './rules';
+import { getPolicy, listPolicies } from '../policies/store';
+import {
+  controlsFor,
+  type DeviceControls,
+  type Enforcement,
+  type EnforcementOf,
+  type EvaluatedDevice,
+  evaluateDevice,
+  type OwnerState,
+} from './rules';
 
 const BATCH = 5000;
 
@@ -47,6 +58,51 @@ interface DeviceRow {
   compliance: EvaluatedDevice['compliance'];
   last_check_in_at: Date | null;
   apps: EvaluatedDevice['apps'] | null;
+  user_external_id: string | null;
+  user_principal_name: string | null;
+  owner_state: OwnerState;
+}
+
+type SettingControl = 'workDataBackup' | 'crossProfileContacts';
+
+/**
+ * For one connection and platform: how each policy's settings-kept control stands in the MDM, from the latest
+ * drift check that read the tenant (unknown checks keep the last known truth).
+ */
+async function enforcementLookup(knex: Knex): Promise<(connectionId: string, platform: string) => EnforcementOf> {
+  const checks: Array<{
+    policy_name: string;
+    connection_id: string;
+    status: DriftCheck['status'];
+    policy_version: number | null;
+    events: DriftCheck['events'];
+  }> = await knex('drift_checks')
+    .distinctOn('policy_name', 'connection_id')
+    .select('policy_name', 'connection_id', 'status', 'policy_version', 'events')
+    .whereNot('status', 'unknown')
+    .orderBy([{ column: 'policy_name' }, { column: 'connection_id' }, { column: 'id', order: 'desc' }]);
+  const byPair = new Map(checks.map((c) => [`${c.policy_name} ${c.connection_id}`, c]));
+  const applied = new Map<string, Policy>();
+  for (const check of checks) {
+    const key = `${check.policy_name} ${check.policy_version}`;
+    if (check.policy_version !== null && !applied.has(key))
+      applied.set(key, (await getPolicy(knex, check.policy_name, check.policy_version)).policy);
+  }
+  return (connectionId, platform) =>
+    (policy: Policy, control: SettingControl): Enforcement => {
+      if (policy.controls[control]?.mode === 'report') return 'report-only';
+      const check = byPair.get(`${policy.name} ${connectionId}`);
+      if (!check) return 'unknown';
+      if (check.status === 'not-applied') return 'not-applied';
+      // What the tenant was checked against must ask the same of this control as the current version does.
+      const was = applied.get(`${check.policy_name} ${check.policy_version}`)?.controls[control];
+      const now = policy.controls[control];
+      if (!was || was.mode === 'report' || was.allowed !== now?.allowed) return 'not-applied';
+      const broken = check.events.some(
+        (e) => !e.remediated && e.controls.includes(control) && e.key.startsWith(`${platform}-`),
+      );
+      return broken ? 'drifted' : 'held';
+    };
 }
 
 export async function evaluateFindings(
@@ -58,12 +114,13 @@ export async function evaluateFindings(
   const names = new Map<string, string>(
     (await knex('connections').select('id', 'name')).map((c: { id: string; name: string }) => [c.id, c.name]),
   );
+  const enforcementIn = await enforcementLookup(knex);
   const controlsCache = new Map<string, DeviceControls>();
   const controlsOf = (connectionId: string, platform: EvaluatedDevice['platform']) => {
     const key = `${connectionId} ${platform}`;
     let controls = controlsCache.get(key);
     if (!controls) {
-      controls = controlsFor(policies, names.get(connectionId) ?? '', platform);
+      controls = controlsFor(policies, names.get(connectionId) ?? '', platform, enforcementIn(connectionId, platform));
       controlsCache.set(key, controls);
     }
     return controls;
@@ -84,6 +141,20 @@ export async function evaluateFindings(
         'd.last_check_in_at',
         knex.raw(`(select json_agg(json_build_object('identifier', a.identifier, 'scope', a.scope, 'version', a.version))
                    from device_apps a where a.device_id = d.id and a.removed_at is null) as apps`),
+        'd.user_external_id',
+        'd.user_principal_name',
+        // A user missing from a complete listing made after the device was first seen has been deleted; one
+        // missing from an older listing may simply be newer than it.
+        knex.raw(`case
+          when d.user_external_id is null then 'unknown'
+          when u.deleted_at is not null then 'deleted'
+          when u.external_id is not null then case when u.enabled then 'active' else 'disabled' end
+          when c.last_directory_sync_at > d.first_seen_at then 'deleted'
+          else 'unknown' end as owner_state`),
+      )
+      .join('connections as c', 'c.id', 'd.connection_id')
+      .leftJoin('directory_users as u', (j) =>
+        j.on('u.connection_id', 'd.connection_id').andOn('u.external_id', 'd.user_external_id'),
       )
       .whereNull('d.gone_at')
       .where('d.id', '>', after)
@@ -104,6 +175,7 @@ export async function evaluateFindings(
         compliance: row.compliance,
         lastCheckInAt: row.last_check_in_at,
         apps: row.apps ?? [],
+        owner: { state: row.owner_state, externalId: row.user_external_id, principalName: row.user_principal_name },
       };
       return evaluateDevice(device, controlsOf(row.connection_id, row.platform), now).map((f) => ({
         device_id: row.id,

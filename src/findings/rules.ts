@@ -11,7 +11,25 @@ export type RuleName =
   | 'unencrypted'
   | 'jailbroken'
   | 'stale-check-in'
-  | 'mdm-noncompliant';
+  | 'mdm-noncompliant'
+  | 'owner-departed'
+  | 'backup-not-blocked'
+  | 'cross-profile-contacts';
+
+/** Whether the device's user is still with the organisation, as the directory last listed completely says. */
+export type OwnerState = 'active' | 'disabled' | 'deleted' | 'unknown';
+
+/**
+ * Whether the MDM holds what a policy asks for a control on a platform, as the last drift check that could read
+ * the tenant found: held; not applied there; drifted (and not put back); only reported (report mode compiles
+ * nothing); or unknown (never checked, or never readable).
+ */
+export type Enforcement = 'held' | 'not-applied' | 'drifted' | 'report-only' | 'unknown';
+
+/** A control kept by MDM settings rather than seen on the device: which policies ask it, and whether each holds. */
+export interface EnforcedControl {
+  policies: Array<{ policy: string; enforcement: Enforcement }>;
+}
 
 export interface EvaluatedDevice {
   id: string;
@@ -24,6 +42,7 @@ export interface EvaluatedDevice {
   compliance: Compliance;
   lastCheckInAt: Date | null;
   apps: Array<{ identifier: string; scope: AppScope; version: string | null }>;
+  owner: { state: OwnerState; externalId: string | null; principalName: string | null };
 }
 
 /** What the policies targeting one device ask of it, merged (the strictest wins). */
@@ -32,6 +51,10 @@ export interface DeviceControls {
   workProfileRequired: string[];
   encryptionRequired: string[];
   staleCheckIn: { days: number; policies: string[] } | null;
+  /** Policies asking that work data is not backed up to personal clouds. */
+  workDataBackup: EnforcedControl | null;
+  /** Policies asking that personal apps do not see work contacts. */
+  crossProfileContacts: EnforcedControl | null;
 }
 
 export interface Finding {
@@ -45,15 +68,35 @@ export const NO_CONTROLS: DeviceControls = {
   workProfileRequired: [],
   encryptionRequired: [],
   staleCheckIn: null,
+  workDataBackup: null,
+  crossProfileContacts: null,
 };
 
-/** The controls of the policies that target this connection and platform. Groups are not resolved yet: all users. */
-export function controlsFor(policies: readonly Policy[], connectionName: string, platform: Platform): DeviceControls {
+/** How a policy's control stands in the MDM of the device's connection, for its platform. */
+export type EnforcementOf = (policy: Policy, control: 'workDataBackup' | 'crossProfileContacts') => Enforcement;
+
+/**
+ * The controls of the policies that target this connection and platform. Groups are not resolved yet: all
+ * users. `enforcementOf` says whether the MDM holds the controls kept by settings (default: unknown).
+ */
+export function controlsFor(
+  policies: readonly Policy[],
+  connectionName: string,
+  platform: Platform,
+  enforcementOf: EnforcementOf = () => 'unknown',
+): DeviceControls {
   const controls: DeviceControls = {
     blockedApps: null,
     workProfileRequired: [],
     encryptionRequired: [],
     staleCheckIn: null,
+    workDataBackup: null,
+    crossProfileContacts: null,
+  };
+  const enforced = (policy: Policy, control: 'workDataBackup' | 'crossProfileContacts') => {
+    const entry = { policy: policy.name, enforcement: enforcementOf(policy, control) };
+    if (controls[control]) controls[control].policies.push(entry);
+    else controls[control] = { policies: [entry] };
   };
   const blocked = new Set<string>();
   const blockingPolicies: string[] = [];
@@ -68,6 +111,8 @@ export function controlsFor(policies: readonly Policy[], connectionName: string,
     }
     if (c.workProfileRequired) controls.workProfileRequired.push(policy.name);
     if (c.encryptionRequired) controls.encryptionRequired.push(policy.name);
+    if (c.workDataBackup && !c.workDataBackup.allowed) enforced(policy, 'workDataBackup');
+    if (c.crossProfileContacts && !c.crossProfileContacts.allowed) enforced(policy, 'crossProfileContacts');
     if (c.staleCheckIn) {
       const current = controls.staleCheckIn;
       if (!current || c.staleCheckIn.days < current.days)
@@ -140,6 +185,40 @@ export const mdmNoncompliant: Rule = (device) =>
     ? { rule: 'mdm-noncompliant', severity: 'medium', evidence: { compliance: 'noncompliant' } }
     : null;
 
+/** The device's user has left: disabled or deleted in the directory. Always a finding: their data must go. */
+export const ownerDeparted: Rule = (device) => {
+  const { state, externalId, principalName } = device.owner;
+  if (state !== 'disabled' && state !== 'deleted') return null;
+  return { rule: 'owner-departed', severity: 'high', evidence: { userId: externalId, user: principalName, state } };
+};
+
+/** Only Android and iOS are configured by Warden; elsewhere the plan says "not enforceable", not a device finding. */
+const CONFIGURED_PLATFORMS: readonly Platform[] = ['android', 'ios'];
+
+/**
+ * A control kept by MDM settings does not hold for this device: no asking policy is held by the MDM, and at
+ * least one is known not to be (not applied, drifted, report only). All unknown is no finding: not known to fail.
+ */
+function notHeld(device: EvaluatedDevice, control: EnforcedControl | null): EnforcedControl | null {
+  if (!control || !CONFIGURED_PLATFORMS.includes(device.platform)) return null;
+  if (control.policies.some((p) => p.enforcement === 'held')) return null;
+  return control.policies.some((p) => p.enforcement !== 'unknown') ? control : null;
+}
+
+/** Work data may be backed up to personal clouds: a policy forbids it, and the MDM is not holding that. */
+export const backupNotBlocked: Rule = (device, controls) => {
+  const failing = notHeld(device, controls.workDataBackup);
+  return failing ? { rule: 'backup-not-blocked', severity: 'high', evidence: { policies: failing.policies } } : null;
+};
+
+/** Personal apps may see work contacts: a policy forbids it, and the MDM is not holding that. */
+export const crossProfileContactsAllowed: Rule = (device, controls) => {
+  const failing = notHeld(device, controls.crossProfileContacts);
+  return failing
+    ? { rule: 'cross-profile-contacts', severity: 'medium', evidence: { policies: failing.policies } }
+    : null;
+};
+
 export const RULES: readonly Rule[] = [
   blockedMessenger,
   noWorkProfile,
@@ -147,6 +226,9 @@ export const RULES: readonly Rule[] = [
   jailbroken,
   staleCheckIn,
   mdmNoncompliant,
+  ownerDeparted,
+  backupNotBlocked,
+  crossProfileContactsAllowed,
 ];
 
 export function evaluateDevice(device: EvaluatedDevice, controls: DeviceControls, now: Date): Finding[] {

@@ -202,9 +202,12 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Queue an inventory sync of this connection now
+         * Queue an inventory (or directory) sync of this connection now
          * @description Answers at once with the queued job's id; the run appears as `lastSync` of the connection. A sync already
          *     running for this connection is not duplicated: the queued job finds it and ends as skipped.
+         *     With `{"scope": "directory"}` the directory behind the MDM is listed instead (the `directory-sync` job,
+         *     which also runs hourly): its users and whether they are enabled, then the device findings are evaluated
+         *     (`owner-departed`). It shows as `directory` of the connection.
          */
         post: operations["syncConnection"];
         delete?: never;
@@ -374,9 +377,11 @@ export interface paths {
         };
         /**
          * What the rules found on devices, with evidence, newest first
-         * @description Rules run after every successful sync: blocked-messenger (critical inside the Android work profile),
-         *     no-work-profile, unencrypted, stale-check-in (each when a policy targeting the device asks for it),
-         *     jailbroken and mdm-noncompliant (always). A finding stays open while it holds, is updated on each
+         * @description Rules run after every successful sync, directory sync and drift check: blocked-messenger (critical inside
+         *     the Android work profile), no-work-profile, unencrypted, stale-check-in, backup-not-blocked and
+         *     cross-profile-contacts (each when a policy targeting the device asks for it; the last two when the MDM is
+         *     known not to hold the control), jailbroken, mdm-noncompliant and owner-departed (always). Alert-mode
+         *     drift of a policy shows as a policy-drift finding without a device. A finding stays open while it holds, is updated on each
          *     evaluation (lastSeenAt, evidence) and is resolved when it no longer holds or the device is gone.
          */
         get: operations["listFindings"];
@@ -668,6 +673,13 @@ export interface components {
             lastSync: components["schemas"]["SyncRun"] | null;
             /** @description The last sync that listed everything; the inventory is as fresh as its finishedAt. */
             lastCompleteSync: components["schemas"]["SyncRun"] | null;
+            /** @description The directory behind the MDM (users and whether they are still enabled), synced hourly. */
+            directory: {
+                /** Format: date-time */
+                lastCompleteSyncAt: string | null;
+                /** @description Why the latest directory sync failed; null after a complete one. */
+                lastError: string | null;
+            };
         };
         DeviceUser: {
             externalId: string | null;
@@ -848,12 +860,12 @@ export interface components {
             changed: boolean;
         };
         /**
-         * @description Device rules, and `policy-drift`: drift of a policy in a connection's MDM that alert mode reports (or that
+         * @description Device rules (see `GET /v1/findings`), and `policy-drift`: drift of a policy in a connection's MDM that alert mode reports (or that
          *     enforce mode could not put back); such a finding has no device (`deviceId` and `device` are null) and
          *     names its `policy`.
          * @enum {string}
          */
-        FindingRule: "blocked-messenger" | "no-work-profile" | "unencrypted" | "jailbroken" | "stale-check-in" | "mdm-noncompliant" | "policy-drift";
+        FindingRule: "blocked-messenger" | "no-work-profile" | "unencrypted" | "jailbroken" | "stale-check-in" | "mdm-noncompliant" | "owner-departed" | "backup-not-blocked" | "cross-profile-contacts" | "policy-drift";
         /** @enum {string} */
         Severity: "low" | "medium" | "high" | "critical";
         Finding: {
@@ -1356,7 +1368,17 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @default inventory
+                     * @enum {string}
+                     */
+                    scope?: "inventory" | "directory";
+                };
+            };
+        };
         responses: {
             /** @description Queued. */
             202: {
@@ -1368,6 +1390,8 @@ export interface operations {
                         jobId: string;
                         /** Format: uuid */
                         connectionId: string;
+                        /** @enum {string} */
+                        scope: "inventory" | "directory";
                     };
                 };
             };

@@ -66,6 +66,16 @@ export interface AppHit {
   scope: AppScope;
 }
 
+/** A person in the organisation's directory, as far as device ownership needs. */
+export interface DirectoryUser {
+  /** The directory's id: what a device's user.externalId refers to. */
+  externalId: string;
+  principalName: string | null;
+  displayName: string | null;
+  /** false: the account is disabled (the person left, or is suspended). */
+  enabled: boolean;
+}
+
 export interface ListOptions {
   /** Aborts the listing (e.g. the job is shutting down). */
   signal?: AbortSignal;
@@ -95,6 +105,11 @@ export interface MdmConnector {
    * or throwing, like listDevices.
    */
   devicesWithApps(identifiers: readonly string[], options?: ListOptions): AsyncIterable<AppHit[]>;
+  /**
+   * Every user of the directory behind the MDM, page by page; complete or throwing like listDevices. A deleted
+   * user is absent from the listing.
+   */
+  listUsers(options?: ListOptions): AsyncIterable<DirectoryUser[]>;
   /** Requests sent so far by this connector instance. */
   stats(): RequestStats;
   /** The policy objects the MDM holds where Warden compiles to; complete, or throwing. */

@@ -1,8 +1,10 @@
 // Each finding rule on its own, and how policies merge into a device's controls.
 
 import {
+  backupNotBlocked,
   blockedMessenger,
   controlsFor,
+  crossProfileContactsAllowed,
   type DeviceControls,
   type EvaluatedDevice,
   evaluateDevice,
@@ -10,6 +12,7 @@ import {
   mdmNoncompliant,
   NO_CONTROLS,
   noWorkProfile,
+  ownerDeparted,
   staleCheckIn,
   unencrypted,
 } from '../../src/findings/rules';
@@ -29,6 +32,7 @@ function device(overrides: Partial<EvaluatedDevice> = {}): EvaluatedDevice {
     compliance: 'compliant',
     lastCheckInAt: new Date('2026-11-21T12:00:00Z'),
     apps: [],
+    owner: { state: 'active', externalId: 'u1', principalName: 'ana@contoso.example' },
     ...overrides,
   };
 }
@@ -38,6 +42,8 @@ const ALL: DeviceControls = {
   workProfileRequired: ['p'],
   encryptionRequired: ['p'],
   staleCheckIn: { days: 14, policies: ['p'] },
+  workDataBackup: { policies: [{ policy: 'p', enforcement: 'held' }] },
+  crossProfileContacts: { policies: [{ policy: 'p', enforcement: 'held' }] },
 };
 
 describe('finding rules', () => {
@@ -106,6 +112,45 @@ describe('finding rules', () => {
     expect(staleCheckIn(device({ lastCheckInAt: null }), ALL, NOW)).toBeNull();
   });
 
+  it('owner-departed: a disabled or deleted user, never an active or unknown one', () => {
+    const owner = (state: EvaluatedDevice['owner']['state']) =>
+      device({ owner: { state, externalId: 'u9', principalName: 'left@contoso.example' } });
+    expect(ownerDeparted(owner('disabled'), NO_CONTROLS, NOW)).toEqual({
+      rule: 'owner-departed',
+      severity: 'high',
+      evidence: { userId: 'u9', user: 'left@contoso.example', state: 'disabled' },
+    });
+    expect(ownerDeparted(owner('deleted'), NO_CONTROLS, NOW)).toMatchObject({ evidence: { state: 'deleted' } });
+    expect(ownerDeparted(owner('active'), NO_CONTROLS, NOW)).toBeNull();
+    expect(ownerDeparted(owner('unknown'), NO_CONTROLS, NOW)).toBeNull();
+  });
+
+  it('backup-not-blocked and cross-profile-contacts: only when no asking policy is held and one is known not to be', () => {
+    const standing = (...enforcement: Array<'held' | 'not-applied' | 'drifted' | 'report-only' | 'unknown'>) => ({
+      ...ALL,
+      workDataBackup: { policies: enforcement.map((e, i) => ({ policy: `p${i}`, enforcement: e })) },
+      crossProfileContacts: { policies: enforcement.map((e, i) => ({ policy: `p${i}`, enforcement: e })) },
+    });
+    expect(backupNotBlocked(device(), standing('drifted', 'unknown'), NOW)).toEqual({
+      rule: 'backup-not-blocked',
+      severity: 'high',
+      evidence: {
+        policies: [
+          { policy: 'p0', enforcement: 'drifted' },
+          { policy: 'p1', enforcement: 'unknown' },
+        ],
+      },
+    });
+    expect(crossProfileContactsAllowed(device(), standing('report-only'), NOW)).toMatchObject({
+      rule: 'cross-profile-contacts',
+      severity: 'medium',
+    });
+    expect(backupNotBlocked(device(), standing('not-applied', 'held'), NOW)).toBeNull();
+    expect(backupNotBlocked(device(), standing('unknown'), NOW)).toBeNull();
+    expect(backupNotBlocked(device({ platform: 'windows' }), standing('not-applied'), NOW)).toBeNull();
+    expect(backupNotBlocked(device(), NO_CONTROLS, NOW)).toBeNull();
+  });
+
   it('evaluates every rule for a device', () => {
     const bad = device({
       jailbroken: true,
@@ -154,11 +199,37 @@ describe('controlsFor', () => {
       }),
     ];
     const controls = controlsFor(policies, 'contoso', 'android');
+    expect(controls.workDataBackup).toBeNull();
     expect([...controls.blockedApps!.apps]).toEqual(['com.whatsapp', 'com.facebook.orca']);
     expect(controls.blockedApps!.policies).toEqual(['a', 'b']);
     expect(controls.staleCheckIn).toEqual({ days: 7, policies: ['b'] });
     expect(controls.workProfileRequired).toEqual([]);
     expect(controls.encryptionRequired).toEqual([]);
     expect(controlsFor(policies, 'other-tenant', 'android').workProfileRequired).toEqual(['c']);
+  });
+
+  it('asks how each policy keeping a control by settings stands in the MDM, and skips allowed ones', () => {
+    const policies = [
+      policy('a', { controls: { workDataBackup: { mode: 'enforce', allowed: false } } }),
+      policy('b', {
+        controls: {
+          workDataBackup: { mode: 'report', allowed: false },
+          crossProfileContacts: { mode: 'alert', allowed: true },
+        },
+      }),
+    ];
+    const asked: string[] = [];
+    const controls = controlsFor(policies, 'contoso', 'ios', (p, control) => {
+      asked.push(`${p.name} ${control}`);
+      return p.name === 'a' ? 'held' : 'report-only';
+    });
+    expect(asked).toEqual(['a workDataBackup', 'b workDataBackup']);
+    expect(controls.workDataBackup).toEqual({
+      policies: [
+        { policy: 'a', enforcement: 'held' },
+        { policy: 'b', enforcement: 'report-only' },
+      ],
+    });
+    expect(controls.crossProfileContacts).toBeNull();
   });
 });

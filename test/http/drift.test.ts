@@ -2,6 +2,7 @@
 // emulator's Graph API show as exactly those changes; enforce-mode drift is put back and audited, alert-mode
 // drift opens a policy-drift finding; a tenant answering 429 or 5xx is "unknown" with its last known truth
 // beside it, never drift and never in sync; applying again brings it back in sync and resolves the finding.
+// Devices follow: backup-not-blocked and cross-profile-contacts while the MDM is known not to hold the control.
 import { emulatorConnection, type GraphEmulator } from '../../src/sim/graph';
 import { EmulatorClient, startEmulator } from '../sim/graph/helpers';
 import { startTestApi, type TestApi } from '../support/api';
@@ -86,6 +87,33 @@ describe('drift through the API and the worker', () => {
     return record;
   };
 
+  /** Open device findings of a rule: MDM device id -> the policies' standing in the evidence. */
+  async function deviceFindings(rule: string): Promise<Map<string, string>> {
+    const rows = await api.db
+      .knex('findings as f')
+      .join('devices as d', 'd.id', 'f.device_id')
+      .where({ 'f.rule': rule })
+      .whereNull('f.resolved_at')
+      .select('d.external_id', 'f.evidence');
+    return new Map(
+      rows.map((r: { external_id: string; evidence: { policies: Array<{ enforcement: string }> } }) => [
+        r.external_id,
+        r.evidence.policies.map((p) => p.enforcement).join(),
+      ]),
+    );
+  }
+
+  /** MDM ids of the emulator's devices on the given platforms. */
+  const devicesOn = (...platforms: string[]) => {
+    const ids: string[] = [];
+    for (let ordinal = 0; ordinal < emulator.tenant.deviceCount; ordinal++) {
+      const device = emulator.tenant.deviceAt(ordinal);
+      if (platforms.includes((device.operatingSystem ?? '').toLowerCase())) ids.push(device.id);
+    }
+    return ids.sort();
+  };
+  const keys = (map: Map<string, string>) => [...map.keys()].sort();
+
   const driftFindings = async () =>
     (
       await api.request<{
@@ -104,6 +132,10 @@ describe('drift through the API and the worker', () => {
     api = await startTestApi({ worker: true, config: { extraCaPem: emulator.caPem } });
     await api.request('POST', '/v1/connections', { body: { name: 'contoso', ...emulatorConnection(emulator) } });
     await api.request('PUT', `/v1/policies/${POLICY.name}`, { body: { policy: POLICY, reason: 'roll out' } });
+    const [connection] = (await api.request<{ items: Array<{ id: string }> }>('GET', '/v1/connections')).body.items;
+    await api.request('POST', `/v1/connections/${connection!.id}/sync`);
+    const synced = () => api.db.knex('sync_runs').where({ outcome: 'succeeded' }).first();
+    while (!(await synced())) await new Promise((resolve) => setTimeout(resolve, 100));
   }, 60_000);
   afterAll(async () => {
     await console?.close();
@@ -114,6 +146,13 @@ describe('drift through the API and the worker', () => {
   it('says a policy never applied to a connection is not applied, not in sync', async () => {
     const check = await checkNow();
     expect(check).toMatchObject({ status: 'not-applied', policyVersion: null, events: [], connectionName: 'contoso' });
+    // Every targeted device is known not to be protected yet.
+    const mobile = devicesOn('android', 'ios');
+    expect(mobile.length).toBeGreaterThan(0);
+    const backup = await deviceFindings('backup-not-blocked');
+    expect(keys(backup)).toEqual(mobile);
+    expect(new Set(backup.values())).toEqual(new Set(['not-applied']));
+    expect(keys(await deviceFindings('cross-profile-contacts'))).toEqual(mobile);
   });
 
   it('finds an applied, untouched tenant in sync', async () => {
@@ -121,6 +160,8 @@ describe('drift through the API and the worker', () => {
     const check = await checkNow();
     expect(check).toMatchObject({ status: 'in-sync', summary: 'in sync', policyVersion: 1, events: [] });
     expect(check.remediation).toBeNull();
+    expect((await deviceFindings('backup-not-blocked')).size).toBe(0);
+    expect((await deviceFindings('cross-profile-contacts')).size).toBe(0);
   });
 
   it('shows exactly the changes made through Graph, puts back the enforced ones and raises the rest', async () => {
@@ -207,6 +248,12 @@ describe('drift through the API and the worker', () => {
       'android-work-profile',
     ]);
 
+    // Contacts stay open to personal apps on Android (alert mode left it); backups were put back everywhere.
+    const contacts = await deviceFindings('cross-profile-contacts');
+    expect(keys(contacts)).toEqual(devicesOn('android'));
+    expect(new Set(contacts.values())).toEqual(new Set(['drifted']));
+    expect((await deviceFindings('backup-not-blocked')).size).toBe(0);
+
     // The next check finds only what alert mode left, and keeps the one finding open.
     const next = await checkNow();
     expect(next.summary).toBe('1 setting changed, 1 object deleted');
@@ -238,6 +285,7 @@ describe('drift through the API and the worker', () => {
       });
       expect(check.lastKnown).toMatchObject({ id: known.id, status: 'drifted', summary: known.summary });
       expect(await driftFindings()).toEqual([findingBefore]);
+      expect(keys(await deviceFindings('cross-profile-contacts'))).toEqual(devicesOn('android'));
       expect((await drift(`?status=unknown`)).items).toHaveLength(1);
       expect((await drift(`?status=in-sync`)).items).toHaveLength(0);
     },

@@ -37,6 +37,10 @@ export function presentConnection(connection: Connection): Schemas['Connection']
     createdAt: connection.createdAt.toISOString(),
     lastSync: presentSyncRun(connection.lastSync),
     lastCompleteSync: presentSyncRun(connection.lastCompleteSync),
+    directory: {
+      lastCompleteSyncAt: iso(connection.directory.lastCompleteSyncAt),
+      lastError: connection.directory.lastError,
+    },
   };
 }
 
@@ -69,19 +73,23 @@ export const connectionRoutes = {
     auditAction: 'connection.sync-request',
     async handler({ input, deps, by }) {
       const connection = await getConnection(deps.db.knex, input.params.id);
+      const scope = input.body?.scope ?? 'inventory';
       // Queued through agenda's own connection, so it cannot share the audit's transaction (on the embedded
       // database a transaction must not wait on another connection). The run itself is audited when it ends.
-      const jobId = await deps.queue.runNow('connection-sync', { connectionId: connection.id, trigger: 'manual' });
+      const jobId =
+        scope === 'directory'
+          ? await deps.queue.runNow('directory-sync', { connectionId: connection.id })
+          : await deps.queue.runNow('connection-sync', { connectionId: connection.id, trigger: 'manual' });
       await deps.db.knex.transaction((trx) =>
         appendAudit(trx, {
           actor: by.actor,
           action: 'connection.sync-request',
           target: { type: 'connection', id: connection.id },
           requestId: by.requestId,
-          details: { jobId },
+          details: { jobId, scope },
         }),
       );
-      return { status: 202, body: { jobId, connectionId: connection.id } };
+      return { status: 202, body: { jobId, connectionId: connection.id, scope } };
     },
   },
 } satisfies RouteTable;

@@ -5,14 +5,14 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import pino, { type Logger } from 'pino';
-import type { AppHit, ListOptions, MdmConnector, NormalizedDevice, RequestStats } from '../connector';
+import type { AppHit, DirectoryUser, ListOptions, MdmConnector, NormalizedDevice, RequestStats } from '../connector';
 import { MdmError } from '../errors';
 import { Resilience, type RetryPolicy, sharedBuckets } from '../resilience';
 import { devicesWithApps } from './apps';
 import { createGraphClient, send } from './client';
 import { buildCredential } from './credentials';
 import { toMdmError } from './graph-errors';
-import { DEVICE_SELECT, toNormalizedDevice } from './mapping';
+import { DEVICE_SELECT, toDirectoryUser, toNormalizedDevice } from './mapping';
 import type { NativeState } from './native';
 import { listPages } from './paging';
 import { applyNativeChange, type NativeChange, type NativeChangeResult, readNativeObjects } from './policies';
@@ -26,6 +26,7 @@ import {
   PAGE_SIZE,
   type PacingOverrides,
   pacingWith,
+  USER_PAGE_SIZE,
 } from './settings';
 
 export interface IntuneConnectorOptions {
@@ -112,29 +113,15 @@ export class IntuneConnector implements MdmConnector {
     await send(this.client.api(`${this.graphRoot}/deviceManagement/managedDevices?$top=1&$select=id`), 'get', signal);
   }
 
-  async *listDevices(options: ListOptions = {}): AsyncGenerator<NormalizedDevice[]> {
-    const started = Date.now();
-    const before = this.stats();
+  listDevices(options: ListOptions = {}): AsyncGenerator<NormalizedDevice[]> {
     const select = DEVICE_SELECT.join(',');
     const firstUrl = `${this.graphRoot}/deviceManagement/managedDevices?$select=${select}&$top=${PAGE_SIZE}&$count=true`;
-    const walk = {
-      client: this.client,
-      origin: this.origin,
-      what: 'the managedDevices listing',
-      signal: options.signal,
-    };
-    let devices = 0;
-    try {
-      for await (const rows of listPages<Record<string, unknown>>(walk, firstUrl, true)) {
-        const page = rows.map(toNormalizedDevice);
-        devices += page.length;
-        yield page;
-      }
-    } catch (error) {
-      this.logFailure('listing devices failed', error, devices);
-      throw error;
-    }
-    this.log.info({ devices, ...this.spentSince(before), durationMs: Date.now() - started }, 'listed managed devices');
+    return this.listing(
+      { noun: 'devices', what: 'the managedDevices listing', done: 'listed managed devices' },
+      firstUrl,
+      toNormalizedDevice,
+      options,
+    );
   }
 
   async *devicesWithApps(identifiers: readonly string[], options: ListOptions = {}): AsyncGenerator<AppHit[]> {
@@ -162,6 +149,50 @@ export class IntuneConnector implements MdmConnector {
       { identifiers: identifiers.length, hits, ...this.spentSince(before), durationMs: Date.now() - started },
       'listed devices holding watched apps',
     );
+  }
+
+  listUsers(options: ListOptions = {}): AsyncGenerator<DirectoryUser[]> {
+    const firstUrl = `${this.graphRoot}/users?$select=id,userPrincipalName,displayName,accountEnabled&$top=${USER_PAGE_SIZE}&$count=true`;
+    // $count on directory objects needs ConsistencyLevel: eventual; with it the listing can be proven complete.
+    return this.listing(
+      { noun: 'users', what: 'the users listing', done: 'listed directory users' },
+      firstUrl,
+      toDirectoryUser,
+      {
+        ...options,
+        headers: { ConsistencyLevel: 'eventual' },
+      },
+    );
+  }
+
+  /** A complete-or-throwing listing, mapped row by row, logged with what it cost. */
+  private async *listing<T>(
+    names: { noun: string; what: string; done: string },
+    firstUrl: string,
+    map: (row: Record<string, unknown>) => T,
+    options: ListOptions & { headers?: Record<string, string> },
+  ): AsyncGenerator<T[]> {
+    const started = Date.now();
+    const before = this.stats();
+    const walk = {
+      client: this.client,
+      origin: this.origin,
+      what: names.what,
+      signal: options.signal,
+      headers: options.headers,
+    };
+    let rows = 0;
+    try {
+      for await (const raw of listPages<Record<string, unknown>>(walk, firstUrl, true)) {
+        const page = raw.map(map);
+        rows += page.length;
+        yield page;
+      }
+    } catch (error) {
+      this.logFailure(`listing ${names.noun} failed`, error, rows);
+      throw error;
+    }
+    this.log.info({ [names.noun]: rows, ...this.spentSince(before), durationMs: Date.now() - started }, names.done);
   }
 
   private spentSince(before: RequestStats): RequestStats {

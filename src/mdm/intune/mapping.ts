@@ -1,7 +1,15 @@
 // Intune's wire format -> Warden's model: pure functions, one per rule, so each rule is tested on its own.
 // Input is untrusted JSON (Graph adds enum members over time), so every reader accepts `unknown` and falls back
 // to 'unknown' / null rather than guessing. DEVICE_SELECT is exactly what the mapping reads.
-import type { AppScope, Compliance, EnrollmentMode, NormalizedDevice, Ownership, Platform } from '../connector';
+import type {
+  AppScope,
+  Compliance,
+  DirectoryUser,
+  EnrollmentMode,
+  NormalizedDevice,
+  Ownership,
+  Platform,
+} from '../connector';
 import { MdmError } from '../errors';
 
 /** The managedDevice properties the connector asks for ($select) and maps; nothing else is fetched. */
@@ -184,4 +192,16 @@ export function appScopeOf(platform: unknown): AppScope {
     default:
       return 'unknown';
   }
+}
+
+/** A directory user; an account Graph does not say is enabled is taken as enabled (never invent a departure). */
+export function toDirectoryUser(native: Record<string, unknown>): DirectoryUser {
+  const externalId = stringOf(native.id);
+  if (!externalId) throw new MdmError('invalid', 'Graph listed a user without an id');
+  return {
+    externalId,
+    principalName: stringOf(native.userPrincipalName),
+    displayName: stringOf(native.displayName),
+    enabled: native.accountEnabled !== false,
+  };
 }

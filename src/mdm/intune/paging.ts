@@ -59,7 +59,15 @@ export interface WalkOptions {
   origin: string;
   what: string;
   signal?: AbortSignal;
+  /** Sent with every page request (the directory wants ConsistencyLevel: eventual for $count). */
+  headers?: Record<string, string>;
 }
+
+const request = (options: WalkOptions, url: string) => {
+  const builder = options.client.api(url);
+  if (options.headers) builder.headers(options.headers);
+  return builder;
+};
 
 /**
  * Continues a listing from a page already in hand (fetched directly or inside a $batch), following nextLinks,
@@ -82,7 +90,7 @@ export async function* continuePages<T>(
     if (next === undefined || next === null) break;
     const url = checkNextLink(String(next), options.origin, seen, options.what);
     seen.add(url);
-    page = await send<GraphPage<T>>(options.client.api(url), 'get', options.signal);
+    page = await send<GraphPage<T>>(request(options, url), 'get', options.signal);
   }
   checkComplete(options.what, received, expected);
 }
@@ -93,6 +101,6 @@ export async function* listPages<T>(
   firstUrl: string,
   countRequired: boolean,
 ): AsyncGenerator<T[]> {
-  const first = await send<GraphPage<T>>(options.client.api(firstUrl), 'get', options.signal);
+  const first = await send<GraphPage<T>>(request(options, firstUrl), 'get', options.signal);
   yield* continuePages(options, first, firstUrl, { count: countOf(first), required: countRequired });
 }

@@ -39,6 +39,8 @@ export const DEFAULT_GRAPH_BASE_URL = 'https://graph.microsoft.com';
 export const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 export const GRAPH_VERSION = 'v1.0';
 /** Graph answers at most this many rows per page of managedDevices and detectedApps. */
+/** The directory's largest page of users. */
+export const USER_PAGE_SIZE = 999;
 export const PAGE_SIZE = 1000;
 /** Graph's JSON batching limit. */
 export const MAX_BATCH_SIZE = 20;
