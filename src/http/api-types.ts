@@ -903,8 +903,12 @@ export interface components {
         /** @enum {string} */
         DriftStatus: "in-sync" | "drifted" | "unknown" | "not-applied";
         DriftEvent: {
-            /** @enum {string} */
-            kind: "object-deleted" | "setting-changed" | "assignment-removed" | "assignment-added" | "extra-object";
+            /**
+             * @description exemption-added: an app the policy's managedAppExemptions forbids is on an app protection's exemption
+             *     list (a Graph beta property Warden reads but cannot set: never put back, always raised as a finding).
+             * @enum {string}
+             */
+            kind: "object-deleted" | "setting-changed" | "assignment-removed" | "assignment-added" | "extra-object" | "exemption-added";
             /** @description The object's key within the policy. */
             key: string;
             collection: string;

@@ -81,6 +81,14 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
+export interface ReadNativeOptions extends ListOptions {
+  /**
+   * Also read app protections' exemption lists (Intune: a Graph beta property, so asked only when a policy
+   * watches them; a failure to read them fails the reading, never passes for "no exemptions").
+   */
+  exemptions?: boolean;
+}
+
 /** What a connector's calls cost, for sync records and benchmarks. */
 export interface RequestStats {
   /** HTTP requests sent to the MDM (retries included; a $batch counts once). */
@@ -113,7 +121,7 @@ export interface MdmConnector {
   /** Requests sent so far by this connector instance. */
   stats(): RequestStats;
   /** The policy objects the MDM holds where Warden compiles to; complete, or throwing. */
-  readNative(options?: ListOptions): Promise<NativeState[]>;
+  readNative(options?: ReadNativeOptions): Promise<NativeState[]>;
   /** Carries out changes in order; the first failure stops the rest and is thrown. */
   applyNative(changes: readonly NativeChange[], options?: ListOptions): Promise<NativeChangeResult[]>;
 }

@@ -12,7 +12,8 @@ import type { MdmConnector } from '../mdm/connector';
 import { MdmError } from '../mdm/errors';
 import type { NativeState } from '../mdm/intune/native';
 import { compile, connectorFor, type PlanDeps } from './apply';
-import { type DriftEvent, describeDrift, driftOf, remediationChanges } from './drift';
+import { type DriftEvent, describeDrift, driftOf, exemptionDrift, remediable, remediationChanges } from './drift';
+import type { Policy } from './model';
 import { planPolicy } from './plan';
 import { getPolicy, listPolicies } from './store';
 
@@ -107,6 +108,18 @@ export async function checkDrift(
     }
   }
   const counts: DriftCheckCounts = { checked: 0, inSync: 0, drifted: 0, unknown: 0, notApplied: 0, remediated: 0 };
+  // The versions applied, read once; exemption lists (Graph beta) are read only from tenants where one watches them.
+  const documents = new Map<string, Policy>();
+  for (const pair of pairs) {
+    const key = `${pair.policy} ${pair.version}`;
+    if (pair.version !== null && !documents.has(key))
+      documents.set(key, (await getPolicy(deps.knex, pair.policy, pair.version)).policy);
+  }
+  const watchesExemptions = (connectionId: string) =>
+    pairs.some((p) => {
+      const control = documents.get(`${p.policy} ${p.version}`)?.controls.managedAppExemptions;
+      return p.connection.id === connectionId && control !== undefined && control.mode !== 'report';
+    });
   // Each tenant is read once for all the policies applied to it.
   const readings = new Map<string, Promise<{ connector: MdmConnector; states: NativeState[] } | DriftError>>();
   const read = (connectionId: string) => {
@@ -115,7 +128,7 @@ export async function checkDrift(
       reading = (async () => {
         try {
           const connector = await connectorFor(deps, connectionId);
-          return { connector, states: await connector.readNative() };
+          return { connector, states: await connector.readNative({ exemptions: watchesExemptions(connectionId) }) };
         } catch (error) {
           deps.log.warn({ connectionId, kind: errorOf(error).kind }, 'could not read the tenant for a drift check');
           return errorOf(error);
@@ -126,7 +139,9 @@ export async function checkDrift(
     return reading;
   };
   for (const pair of pairs) {
-    const check = await checkPair(deps, pair, pair.version === null ? null : await read(pair.connection.id), now);
+    const applied = documents.get(`${pair.policy} ${pair.version}`) ?? null;
+    const reading = applied === null ? null : await read(pair.connection.id);
+    const check = await checkPair(deps, pair, applied, reading, now);
     counts.checked++;
     if (check.status === 'in-sync') counts.inSync++;
     else if (check.status === 'drifted') counts.drifted++;
@@ -140,6 +155,7 @@ export async function checkDrift(
 async function checkPair(
   deps: PlanDeps,
   pair: Pair,
+  applied: Policy | null,
   reading: { connector: MdmConnector; states: NativeState[] } | DriftError | null,
   now: () => Date,
 ): Promise<{ status: DriftStatus; remediation: Remediation | null }> {
@@ -148,7 +164,7 @@ async function checkPair(
     connection_id: pair.connection.id,
     policy_version: pair.version,
   };
-  if (reading === null) {
+  if (applied === null || reading === null) {
     await saveCheck(deps, { ...record, status: 'not-applied', summary: 'not applied to this connection yet' }, now());
     return { status: 'not-applied', remediation: null };
   }
@@ -160,10 +176,9 @@ async function checkPair(
     );
     return { status: 'unknown', remediation: null };
   }
-  const version = await getPolicy(deps.knex, pair.policy, pair.version!);
-  const compiled = compile(version.policy);
+  const compiled = compile(applied);
   const plan = planPolicy(pair.policy, compiled.objects, reading.states);
-  const found = driftOf(plan, version.policy, compiled.objects);
+  const found = [...driftOf(plan, applied, compiled.objects), ...exemptionDrift(applied, reading.states)];
   const events = found.map((event) => ({ ...event, remediated: false }));
   let remediation: Remediation | null = null;
   const changes = remediationChanges(plan, found);
@@ -176,7 +191,7 @@ async function checkPair(
         const key = change.action === 'create' ? change.desired.key : null;
         for (const event of events) {
           const same = key !== null ? event.key === key && event.objectId === null : event.objectId === result!.id;
-          if (same && event.mode === 'enforce') event.remediated = true;
+          if (same && event.mode === 'enforce' && remediable(event)) event.remediated = true;
         }
         await deps.knex.transaction((trx) =>
           appendAudit(trx, {

@@ -1,11 +1,13 @@
 // Drift, as pure functions: what the MDM holds, compared with what the last applied version of a policy put
 // there, told as events a person can act on (a setting changed in the console, an object deleted, an assignment
-// removed, a copy carrying Warden's marker). Each event carries the controls it breaks and their strictest mode:
+// removed, a copy carrying Warden's marker, a forbidden app on an exemption list). Each event carries the
+// controls it breaks and their strictest mode:
 // `enforce` events are put back (remediationChanges), `alert` events raise a finding, and nothing here ever
 // reads a failed reading as "in sync" (the caller records "unknown" instead of calling these).
 import type { components } from '../http/api-types';
-import type { NativeObject } from '../mdm/intune/native';
+import type { NativeObject, NativeState } from '../mdm/intune/native';
 import type { NativeChange } from '../mdm/intune/policies';
+import { parseMarker } from './compile/intune';
 import type { ControlMode, Policy } from './model';
 import type { Plan, PlanStep } from './plan';
 
@@ -90,7 +92,7 @@ export function driftOf(plan: Plan, policy: Policy, applied: readonly NativeObje
  * changed object only the settings (and assignments) whose controls are enforced. Alert-mode drift stays.
  */
 export function remediationChanges(plan: Plan, events: readonly DriftEvent[]): NativeChange[] {
-  const enforced = events.filter((e) => e.mode === 'enforce');
+  const enforced = events.filter((e) => e.mode === 'enforce' && remediable(e));
   const changes: NativeChange[] = [];
   for (const step of plan.steps as PlanStep[]) {
     const mine = enforced.filter((e) => e.key === step.key && (e.objectId ?? null) === ('id' in step ? step.id : null));
@@ -105,6 +107,61 @@ export function remediationChanges(plan: Plan, events: readonly DriftEvent[]): N
   return changes;
 }
 
+/** Whether Warden can put this drift back (it cannot write exemption lists: they exist only in Graph beta). */
+export const remediable = (event: DriftEvent) => event.kind !== 'exemption-added';
+
+/** The exemption list's property, as Graph beta names it, per app protection key. */
+const EXEMPTION_SETTING: Record<string, string> = {
+  'android-app-protection': 'exemptedAppPackages',
+  'ios-app-protection': 'exemptedAppProtocols',
+};
+
+/**
+ * An exempted app matches a forbidden one by its identifier (Android package, or a URL scheme listed as such in
+ * `forbid`) or, for an iOS URL protocol such as "whatsapp://", by the last part of a forbidden bundle id
+ * (net.whatsapp.WhatsApp -> whatsapp). Assumed: Intune keeps iOS exemptions as URL schemes; a messenger whose
+ * scheme is not that last part (Messenger: fb-messenger) is caught when `forbid` names the scheme itself.
+ */
+function forbiddenBy(forbid: readonly string[]): (exempted: string) => boolean {
+  const names = new Set<string>();
+  for (const app of forbid) {
+    names.add(app.toLowerCase());
+    names.add(app.toLowerCase().split('.').at(-1)!);
+  }
+  return (exempted) => names.has(exempted.toLowerCase().replace(/:(\/\/.*)?$/, ''));
+}
+
+/**
+ * Apps the policy forbids found on the exemption lists of its app protections (read only when asked for, so
+ * absent lists mean "not read", never "empty").
+ */
+export function exemptionDrift(policy: Policy, states: readonly NativeState[]): DriftEvent[] {
+  const control = policy.controls.managedAppExemptions;
+  if (!control || control.mode === 'report') return [];
+  const forbidden = forbiddenBy(control.forbid);
+  const events: DriftEvent[] = [];
+  for (const state of states) {
+    const marker = parseMarker(state.description);
+    const setting = marker && EXEMPTION_SETTING[marker.key];
+    if (marker?.policy !== policy.name || !setting || !state.exemptions) continue;
+    const found = state.exemptions.filter(forbidden);
+    if (found.length === 0) continue;
+    events.push({
+      kind: 'exemption-added',
+      key: marker.key,
+      collection: state.collection,
+      objectId: state.id,
+      displayName: state.displayName,
+      setting,
+      current: found,
+      desired: [],
+      controls: ['managedAppExemptions'],
+      mode: control.mode,
+    });
+  }
+  return events;
+}
+
 /** "2 settings changed, 1 object deleted" or "in sync". */
 export function describeDrift(events: readonly DriftEvent[]): string {
   if (events.length === 0) return 'in sync';
@@ -116,6 +173,7 @@ export function describeDrift(events: readonly DriftEvent[]): string {
     'assignment-removed': ['assignment removed', 'assignments removed'],
     'assignment-added': ['assignment added', 'assignments added'],
     'extra-object': ['extra object', 'extra objects'],
+    'exemption-added': ['forbidden exemption', 'forbidden exemptions'],
   };
   return [...counts].map(([kind, n]) => `${n} ${words[kind][n === 1 ? 0 : 1]}`).join(', ');
 }

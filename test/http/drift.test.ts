@@ -14,6 +14,7 @@ const POLICY = {
     workDataBackup: { mode: 'enforce', allowed: false },
     crossProfileContacts: { mode: 'alert', allowed: false },
     crossProfileDataSharing: { mode: 'alert', direction: 'work-to-personal-blocked' },
+    managedAppExemptions: { mode: 'enforce', forbid: ['com.whatsapp', 'net.whatsapp.WhatsApp'] },
   },
 };
 
@@ -120,6 +121,7 @@ describe('drift through the API and the worker', () => {
         items: Array<{
           deviceId: string | null;
           policy: string;
+          status: string;
           device: unknown;
           evidence: { events: DriftEventBody[] };
         }>;
@@ -317,4 +319,43 @@ describe('drift through the API and the worker', () => {
     const badCursor = await api.request<{ field: string }>('GET', '/v1/drift?history=true&cursor=abc');
     expect(badCursor.body.field).toBe('query.cursor');
   });
+
+  it('reports a forbidden messenger added to an exemption list through Graph beta, which it cannot put back', async () => {
+    const android = objectOf('androidManagedAppProtections', 'android-app-protection');
+    const ios = objectOf('iosManagedAppProtections', 'ios-app-protection');
+    const pair = (name: string, value: string) => ({ '@odata.type': '#microsoft.graph.keyValuePair', name, value });
+    const edits = [
+      await console.graph('PATCH', `/beta/deviceAppManagement/androidManagedAppProtections/${android.id}`, {
+        exemptedAppPackages: [pair('WhatsApp', 'com.whatsapp'), pair('Teams', 'com.microsoft.teams')],
+      }),
+      await console.graph('PATCH', `/beta/deviceAppManagement/iosManagedAppProtections/${ios.id}`, {
+        exemptedAppProtocols: [pair('WhatsApp', 'whatsapp://')],
+      }),
+    ];
+    expect(edits.map((e) => e.status)).toEqual([204, 204]);
+    const check = await checkNow();
+    expect(check).toMatchObject({ status: 'drifted', summary: '2 forbidden exemptions', remediation: null });
+    expect(check.events).toEqual([
+      expect.objectContaining({
+        kind: 'exemption-added',
+        key: 'android-app-protection',
+        setting: 'exemptedAppPackages',
+        current: ['com.whatsapp'],
+        mode: 'enforce',
+        remediated: false,
+      }),
+      expect.objectContaining({ kind: 'exemption-added', key: 'ios-app-protection', current: ['whatsapp://'] }),
+    ]);
+    const open = (await driftFindings()).filter((f) => f.status === 'open');
+    expect(open).toHaveLength(1);
+
+    await console.graph('PATCH', `/beta/deviceAppManagement/androidManagedAppProtections/${android.id}`, {
+      exemptedAppPackages: [pair('Teams', 'com.microsoft.teams')],
+    });
+    await console.graph('PATCH', `/beta/deviceAppManagement/iosManagedAppProtections/${ios.id}`, {
+      exemptedAppProtocols: [],
+    });
+    expect(await checkNow()).toMatchObject({ status: 'in-sync' });
+    expect((await driftFindings()).every((f) => f.status === 'resolved')).toBe(true);
+  }, 60_000);
 });

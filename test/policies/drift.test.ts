@@ -2,7 +2,7 @@
 // their strictest mode; only enforce-mode drift turns into native changes, and of an object only its enforced
 // settings are sent back.
 import { compileForIntune } from '../../src/policies/compile/intune';
-import { describeDrift, driftOf, remediationChanges } from '../../src/policies/drift';
+import { describeDrift, driftOf, exemptionDrift, remediationChanges } from '../../src/policies/drift';
 import type { Policy } from '../../src/policies/model';
 import { type NativeState, planPolicy } from '../../src/policies/plan';
 import { held } from '../support/native';
@@ -119,5 +119,58 @@ describe('remediationChanges', () => {
     expect(remediationChanges(plan, events)).toEqual([
       { action: 'delete', id: 'copy-enforced', collection: 'androidManagedAppProtections' },
     ]);
+  });
+});
+
+describe('exemptionDrift', () => {
+  const watching: Policy = {
+    ...POLICY,
+    controls: {
+      ...POLICY.controls,
+      managedAppExemptions: { mode: 'alert', forbid: ['com.whatsapp', 'net.whatsapp.WhatsApp'] },
+    },
+  };
+  const withExemptions = (android: string[] | undefined, ios: string[] | undefined) => {
+    const states = tenant();
+    byKey(states, 'android-app-protection').exemptions = android;
+    byKey(states, 'ios-app-protection').exemptions = ios;
+    return states;
+  };
+
+  it('finds forbidden apps by package id or by the URL scheme of a bundle id, ignoring the rest', () => {
+    const events = exemptionDrift(
+      watching,
+      withExemptions(['com.microsoft.teams', 'COM.WHATSAPP'], ['whatsapp://', 'ms-teams']),
+    );
+    expect(events).toEqual([
+      expect.objectContaining({
+        kind: 'exemption-added',
+        key: 'android-app-protection',
+        current: ['COM.WHATSAPP'],
+        mode: 'alert',
+      }),
+      expect.objectContaining({ key: 'ios-app-protection', setting: 'exemptedAppProtocols', current: ['whatsapp://'] }),
+    ]);
+    expect(describeDrift(events)).toBe('2 forbidden exemptions');
+  });
+
+  it('says nothing when the lists were not read, the control is absent or only reported', () => {
+    expect(exemptionDrift(watching, withExemptions(undefined, undefined))).toEqual([]);
+    expect(exemptionDrift(POLICY, withExemptions(['com.whatsapp'], []))).toEqual([]);
+    const reported: Policy = {
+      ...watching,
+      controls: { ...watching.controls, managedAppExemptions: { mode: 'report', forbid: ['com.whatsapp'] } },
+    };
+    expect(exemptionDrift(reported, withExemptions(['com.whatsapp'], []))).toEqual([]);
+  });
+
+  it('is never turned into a native change, even in enforce mode', () => {
+    const enforcing: Policy = {
+      ...watching,
+      controls: { ...watching.controls, managedAppExemptions: { mode: 'enforce', forbid: ['com.whatsapp'] } },
+    };
+    const states = withExemptions(['com.whatsapp'], []);
+    const plan = planPolicy(POLICY.name, applied, states);
+    expect(remediationChanges(plan, exemptionDrift(enforcing, states))).toEqual([]);
   });
 });

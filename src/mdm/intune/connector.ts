@@ -5,7 +5,15 @@
 import type { TokenCredential } from '@azure/identity';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import pino, { type Logger } from 'pino';
-import type { AppHit, DirectoryUser, ListOptions, MdmConnector, NormalizedDevice, RequestStats } from '../connector';
+import type {
+  AppHit,
+  DirectoryUser,
+  ListOptions,
+  MdmConnector,
+  NormalizedDevice,
+  ReadNativeOptions,
+  RequestStats,
+} from '../connector';
 import { MdmError } from '../errors';
 import { Resilience, type RetryPolicy, sharedBuckets } from '../resilience';
 import { devicesWithApps } from './apps';
@@ -84,13 +92,11 @@ export class IntuneConnector implements MdmConnector {
   }
 
   /** The policy objects the tenant holds in the collections Warden compiles to (complete, or throwing). */
-  readNative(options: ListOptions = {}): Promise<NativeState[]> {
-    return readNativeObjects({
-      client: this.client,
-      graphRoot: this.graphRoot,
-      origin: this.origin,
-      signal: options.signal,
-    });
+  readNative(options: ReadNativeOptions = {}): Promise<NativeState[]> {
+    return readNativeObjects(
+      { client: this.client, graphRoot: this.graphRoot, origin: this.origin, signal: options.signal },
+      { exemptions: options.exemptions ?? false },
+    );
   }
 
   /** Carries out changes one by one, in order; the first failure stops the rest and is thrown. */

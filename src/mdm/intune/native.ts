@@ -39,4 +39,9 @@ export interface NativeState {
   properties: Record<string, unknown>;
   assignments: Array<Record<string, unknown>>;
   targetApps?: { appGroupType: string };
+  /**
+   * App protection, when asked for: the apps its exemption list lets data flow to (Android package ids, iOS URL
+   * protocols), read from Graph beta.
+   */
+  exemptions?: string[];
 }

@@ -33,7 +33,16 @@ interface Context {
   signal?: AbortSignal;
 }
 
-export async function readNativeObjects(context: Context): Promise<NativeState[]> {
+/** Graph beta's name for each app protection kind's exemption list. */
+const EXEMPTION_LISTS: Partial<Record<IntuneCollection, string>> = {
+  androidManagedAppProtections: 'exemptedAppPackages',
+  iosManagedAppProtections: 'exemptedAppProtocols',
+};
+
+export async function readNativeObjects(
+  context: Context,
+  options: { exemptions: boolean } = { exemptions: false },
+): Promise<NativeState[]> {
   const states: NativeState[] = [];
   for (const [collection, path] of Object.entries(COLLECTION_PATHS) as Array<[IntuneCollection, string]>) {
     const walk = {
@@ -58,7 +67,33 @@ export async function readNativeObjects(context: Context): Promise<NativeState[]
       }
     }
   }
+  if (options.exemptions) await readExemptions(context, states);
   return states;
+}
+
+/** Adds each app protection's exemption list, read from Graph beta (the only version that has them). */
+async function readExemptions(context: Context, states: NativeState[]): Promise<void> {
+  const betaRoot = context.graphRoot.replace(/\/v1\.0$/, '/beta');
+  for (const [collection, property] of Object.entries(EXEMPTION_LISTS) as Array<[IntuneCollection, string]>) {
+    const lists = new Map<string, string[]>();
+    const walk = {
+      client: context.client,
+      origin: context.origin,
+      what: `the beta ${collection} listing`,
+      signal: context.signal,
+    };
+    const url = `${betaRoot}/${COLLECTION_PATHS[collection]}?$select=id,${property}&$count=true`;
+    for await (const rows of listPages<Record<string, unknown>>(walk, url, true)) {
+      for (const row of rows) {
+        const pairs = Array.isArray(row[property]) ? (row[property] as Array<{ value?: unknown }>) : [];
+        lists.set(
+          String(row.id),
+          pairs.map((p) => String(p.value ?? '')).filter((v) => v !== ''),
+        );
+      }
+    }
+    for (const state of states) if (state.collection === collection) state.exemptions = lists.get(state.id) ?? [];
+  }
 }
 
 function createBody(object: NativeObject): Record<string, unknown> {

@@ -33,8 +33,10 @@ export function processGraphRequest(
   request: SimRequest,
   path: string,
   options: PipelineOptions,
+  /** Which endpoints answer: v1.0's by default (beta.ts passes its own). */
+  match: typeof matchGraphRoute = matchGraphRoute,
 ): Outcome {
-  const route = matchGraphRoute(env, request.method, path);
+  const route = match(env, request.method, path);
   const template = route?.template ?? `${request.method} (unmatched)`;
   const finish = (response: SimResponse): Outcome => {
     env.stats.request(template, response.status, options.inBatch);

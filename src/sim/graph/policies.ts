@@ -12,7 +12,7 @@ import { type GraphObject, PolicyRuleError } from './policy-parts';
 import { BodyValidationError, isDerivedFrom, policyCsdl, propertiesOf } from './policy-schema';
 import { POLICY_KIND_INFO, POLICY_KINDS, type PolicyKind, type PolicyRecord } from './policy-store';
 
-const ROLES = {
+export const ROLES = {
   mamRead: ['DeviceManagementApps.Read.All', 'DeviceManagementApps.ReadWrite.All'],
   mamWrite: ['DeviceManagementApps.ReadWrite.All'],
   configRead: ['DeviceManagementConfiguration.Read.All', 'DeviceManagementConfiguration.ReadWrite.All'],
@@ -60,7 +60,7 @@ export function policyRoute(env: GraphEnvironment, method: string, segments: rea
 }
 
 /** Body and rule errors become the service's 400s; other errors propagate. */
-function guarded(request: SimRequest, handle: GraphRoute['handle']): SimResponse {
+export function guarded(request: SimRequest, handle: GraphRoute['handle']): SimResponse {
   try {
     return handle(request);
   } catch (error) {
@@ -72,7 +72,7 @@ function guarded(request: SimRequest, handle: GraphRoute['handle']): SimResponse
 
 /** Every property of the declared type and the concrete types derived from it (what $select may name). */
 const selectableCache = new Map<PolicyKind, string[]>();
-function selectable(kind: PolicyKind): string[] {
+export function selectable(kind: PolicyKind): string[] {
   let names = selectableCache.get(kind);
   if (!names) {
     const declared = POLICY_KIND_INFO[kind].declaredType;
@@ -110,7 +110,7 @@ function parseExpand(request: SimRequest, kind: PolicyKind): string[] {
 }
 
 /** One object as Graph answers it: @odata.type, id, the (selected) properties, then expanded navigation. */
-function shape(record: PolicyRecord, select: readonly string[] | null, expand: readonly string[]): GraphObject {
+export function shape(record: PolicyRecord, select: readonly string[] | null, expand: readonly string[]): GraphObject {
   const out: GraphObject = {};
   for (const [key, value] of Object.entries(record.entity)) {
     if (!select || key === '@odata.type' || key === 'id' || select.includes(key)) out[key] = structuredClone(value);
@@ -162,7 +162,7 @@ function list(env: GraphEnvironment, request: SimRequest, kind: PolicyKind): Sim
   return response;
 }
 
-function notFound(request: SimRequest, kind: PolicyKind, id: string): SimResponse {
+export function notFound(request: SimRequest, kind: PolicyKind, id: string): SimResponse {
   return intuneError(
     request,
     404,
@@ -192,7 +192,7 @@ function getOne(env: GraphEnvironment, request: SimRequest, kind: PolicyKind, id
   return record ? entityResponse(env, request, kind, record, 200) : notFound(request, kind, id);
 }
 
-function jsonBody(request: SimRequest): GraphObject {
+export function jsonBody(request: SimRequest): GraphObject {
   const body = parseJsonBody(request);
   if (typeof body !== 'object' || body === null || Array.isArray(body) || body instanceof SyntaxError) {
     throw new BodyValidationError(

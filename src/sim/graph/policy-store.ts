@@ -77,6 +77,11 @@ export interface PolicyRecord {
   appGroupType: string;
   /** Compliance only: rules with their scheduledActionConfigurations inline. */
   rules: GraphObject[];
+  /**
+   * App protection only, Graph beta only: the exemption list (keyValuePairs; Android package ids in
+   * exemptedAppPackages, iOS URL protocols in exemptedAppProtocols) letting data flow to those apps.
+   */
+  exemptions: GraphObject[];
 }
 
 /** A policy object with its navigation collections inline: what the in-process API hands out. */
@@ -145,6 +150,7 @@ export class PolicyStore {
       apps: [],
       appGroupType: '',
       rules,
+      exemptions: [],
     };
     if (body.assignments !== undefined) record.assignments = parseAssignments(id, body.assignments);
     if (body.apps !== undefined && info.mam) record.apps = parseApps(appIdentifierType(kind), body.apps);
@@ -192,6 +198,27 @@ export class PolicyStore {
     }
     this.touch(kind, record);
     return this.snapshot(kind, record);
+  }
+
+  /** Replaces an app protection's exemption list (Graph beta; validated as keyValuePairs). */
+  setExemptions(kind: PolicyKind, id: string, pairs: unknown): GraphObject[] {
+    const record = this.require(kind, id);
+    if (!POLICY_KIND_INFO[kind].mam) throw new BodyValidationError('Only app protection policies have exemptions.');
+    if (!Array.isArray(pairs))
+      throw new BodyValidationError('The exemption list must be a collection of keyValuePair.');
+    record.exemptions = pairs.map((pair, index) => {
+      const { '@odata.type': type, name, value, ...rest } = (pair ?? {}) as GraphObject;
+      const extra = Object.keys(rest)[0];
+      if (extra)
+        throw new BodyValidationError(`The property '${extra}' does not exist on type 'microsoft.graph.keyValuePair'.`);
+      if (type !== undefined && type !== '#microsoft.graph.keyValuePair')
+        throw new BodyValidationError(`Item ${index} of the exemption list is not a microsoft.graph.keyValuePair.`);
+      if ((name !== null && typeof name !== 'string') || typeof value !== 'string' || value === '')
+        throw new BodyValidationError(`Item ${index} of the exemption list needs a string name and a non-empty value.`);
+      return { '@odata.type': '#microsoft.graph.keyValuePair', name: name ?? null, value };
+    });
+    this.touch(kind, record);
+    return structuredClone(record.exemptions);
   }
 
   delete(kind: PolicyKind, id: string): boolean {

@@ -17,6 +17,7 @@ import {
   TokenAuthority,
 } from './auth';
 import { processBatch } from './batch';
+import { matchBetaRoute } from './beta';
 import { FaultInjector, type FaultSettings } from './faults';
 import { Fleet } from './fleet';
 import {
@@ -188,9 +189,9 @@ function dispatch(env: PipelineEnvironment, request: SimRequest, socket: Socket)
   }
   if (path.startsWith('/v1.0/'))
     return processGraphRequest(env, request, path.slice('/v1.0'.length), { inBatch: false });
-  if (path.startsWith('/beta/')) {
-    return respond(graphError(request, 400, 'BadRequest', 'The emulator serves Graph v1.0 only.'));
-  }
+  // Beta: only the app protections' exemption lists (see beta.ts); anything else is an unknown segment.
+  if (path.startsWith('/beta/'))
+    return processGraphRequest(env, request, path.slice('/beta'.length), { inBatch: false }, matchBetaRoute);
   return respond(identityRoute(env, request) ?? graphError(request, 404, 'NotFound', `No resource at ${path}.`));
 }
 
