@@ -18,11 +18,22 @@ export class MdmError extends Error {
   readonly retryAfterMs: number | null;
   /** The MDM's request id, for support tickets. */
   readonly requestId: string | null;
+  /**
+   * A request that is not safe to repeat failed in a way that says nothing of whether it was carried out (a 5xx,
+   * a reset): it is never sent again blindly; the caller must look at the MDM first.
+   */
+  readonly outcomeUnknown: boolean;
 
   constructor(
     kind: MdmErrorKind,
     message: string,
-    details: { status?: number | null; retryAfterMs?: number | null; requestId?: string | null; cause?: unknown } = {},
+    details: {
+      status?: number | null;
+      retryAfterMs?: number | null;
+      requestId?: string | null;
+      cause?: unknown;
+      outcomeUnknown?: boolean;
+    } = {},
   ) {
     super(message, { cause: details.cause });
     this.name = 'MdmError';
@@ -30,11 +41,12 @@ export class MdmError extends Error {
     this.status = details.status ?? null;
     this.retryAfterMs = details.retryAfterMs ?? null;
     this.requestId = details.requestId ?? null;
+    this.outcomeUnknown = details.outcomeUnknown ?? false;
   }
 
-  /** Whether waiting and trying again may succeed. */
+  /** Whether waiting and trying again may succeed (and is safe: never when the outcome is unknown). */
   get retryable(): boolean {
-    return this.kind === 'throttled' || this.kind === 'transient';
+    return (this.kind === 'throttled' || this.kind === 'transient') && !this.outcomeUnknown;
   }
 
   /** Whether the credential itself is at fault (a 429 or 5xx never is). */

@@ -96,4 +96,57 @@ describe('a policy applied to an emulated Intune tenant', () => {
     expect(describePlan(await plan())).toBe('no changes');
     expect((await connector.readNative()).some((s) => s.displayName === 'made by hand')).toBe(true);
   });
+
+  it('creates each object once when writes fail after taking effect, and converges to no changes', async () => {
+    const faulty = await startGraphEmulator({ pkiDir: '.warden/pki', devices: 5, seed: 42 });
+    try {
+      const flaky = new IntuneConnector(
+        {
+          tenantId: faulty.tenantId,
+          clientId: DEFAULT_CLIENT_ID,
+          authorityHost: faulty.authorityHost,
+          graphBaseUrl: faulty.url,
+        },
+        { type: 'client-secret', clientSecret: DEFAULT_CLIENT_SECRET },
+        { caPem: faulty.caPem, retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 8 } },
+      );
+      const descriptions = () =>
+        (
+          [
+            'androidManagedAppProtections',
+            'iosManagedAppProtections',
+            'deviceConfigurations',
+            'deviceCompliancePolicies',
+          ] as const
+        )
+          .flatMap((kind) => faulty.tenant.policies.list(kind))
+          .map((o) => String(o.description));
+      // Half of all requests fail; a 504 on a write comes after the write took effect.
+      faulty.setFaults({ serverErrorRate: 0.5 });
+      let ambiguous = 0;
+      for (let round = 0; round < 12; round++) {
+        const current = planPolicy(POLICY.name, compiled.objects, await flaky.readNative());
+        if (!current.changes) break;
+        try {
+          await flaky.applyNative(nativeChanges(current.steps));
+        } catch (error) {
+          if ((error as { outcomeUnknown?: boolean }).outcomeUnknown) ambiguous++;
+          else if ((error as { kind?: string }).kind !== 'transient') throw error;
+        }
+        // Never two objects carrying the same marker, whatever failed.
+        expect(new Set(descriptions()).size).toBe(descriptions().length);
+      }
+      faulty.setFaults({ serverErrorRate: 0 });
+      expect(describePlan(planPolicy(POLICY.name, compiled.objects, await flaky.readNative()))).toBe('no changes');
+      expect(descriptions()).toHaveLength(compiled.objects.length);
+      // Some creates really did take effect behind a 504 (so the marker lookup, not luck, kept them single).
+      const createsAnswered504 = Object.entries(faulty.stats().requests)
+        .filter(([template]) => /^POST .*(Protections|Configurations|Policies)$/.test(template))
+        .reduce((sum, [, statuses]) => sum + (statuses['504'] ?? 0), 0);
+      expect(createsAnswered504).toBeGreaterThan(0);
+      expect(ambiguous).toBeLessThan(12);
+    } finally {
+      await faulty.stop();
+    }
+  }, 60_000);
 });

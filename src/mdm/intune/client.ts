@@ -43,14 +43,15 @@ export class ResilienceHandler implements Middleware {
 
   private async attempt(next: Middleware, context: Context, signal: AbortSignal | undefined): Promise<void> {
     context.response = undefined;
+    const once = sentOnce(context);
     try {
       await next.execute(context);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      throw fromNetworkError(error);
+      throw once(fromNetworkError(error));
     }
     const response = context.response as Response | undefined;
-    if (!response) throw fromNetworkError(new Error('no response'));
+    if (!response) throw once(fromNetworkError(new Error('no response')));
     if (!isRetryableStatus(response.status)) return; // 2xx, or a 4xx the SDK turns into a GraphError
     let body: unknown;
     try {
@@ -58,8 +59,32 @@ export class ResilienceHandler implements Middleware {
     } catch {
       body = undefined; // a 5xx from a proxy need not be JSON
     }
-    throw fromHttpAnswer({ status: response.status, headers: response.headers, body }, this.resilience.clock.now());
+    throw once(
+      fromHttpAnswer({ status: response.status, headers: response.headers, body }, this.resilience.clock.now()),
+    );
   }
+}
+
+/**
+ * POSTs that repeat safely: assign and targetApps replace a list, and $batch carries reads here. Any other POST
+ * (a create, a device action) may have been carried out when a 5xx or a reset comes back, so it is not resent.
+ */
+const REPEATABLE_POST = /\/(assign|targetApps|\$batch)(\?|$)/i;
+
+/** For a POST that must not be sent twice: a transient failure becomes "outcome unknown" (never retried). */
+function sentOnce(context: Context): (error: MdmError) => MdmError {
+  const method = (context.options?.method ?? 'GET').toUpperCase();
+  const url = typeof context.request === 'string' ? context.request : context.request.url;
+  if (method !== 'POST' || REPEATABLE_POST.test(new URL(url).pathname)) return (error) => error;
+  return (error) =>
+    error.kind === 'transient'
+      ? new MdmError('transient', `${error.message}; it may have been carried out, so it was not sent again`, {
+          status: error.status,
+          requestId: error.requestId,
+          cause: error,
+          outcomeUnknown: true,
+        })
+      : error;
 }
 
 function isRetryableStatus(status: number): boolean {

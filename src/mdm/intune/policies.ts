@@ -3,6 +3,7 @@
 // assign; updating is PATCH of the changed settings (with @odata.type, which Graph needs for a subtype's
 // settings) and assign or targetApps when those changed.
 import type { Client } from '@microsoft/microsoft-graph-client';
+import { MdmError } from '../errors';
 import { send } from './client';
 import type { IntuneCollection, NativeObject, NativeState } from './native';
 import { listPages } from './paging';
@@ -96,6 +97,34 @@ async function readExemptions(context: Context, states: NativeState[]): Promise<
   }
 }
 
+/**
+ * Creates an object at most once: when the POST's outcome is unknown (a 5xx or reset after sending), the
+ * collection is read for the object's marker (its description) before anything is sent again.
+ */
+async function createOnce(
+  context: Context,
+  desired: NativeObject,
+  post: () => Promise<{ id: string }>,
+): Promise<string> {
+  try {
+    return (await post()).id;
+  } catch (error) {
+    if (!(error instanceof MdmError && error.outcomeUnknown)) throw error;
+    const walk = {
+      client: context.client,
+      origin: context.origin,
+      what: `the ${desired.collection} listing`,
+      signal: context.signal,
+    };
+    const url = `${context.graphRoot}/${COLLECTION_PATHS[desired.collection]}?$select=id,description&$count=true`;
+    for await (const rows of listPages<{ id: string; description?: string | null }>(walk, url, true)) {
+      const made = rows.find((row) => row.description === desired.description);
+      if (made) return made.id;
+    }
+    return (await post()).id;
+  }
+}
+
 function createBody(object: NativeObject): Record<string, unknown> {
   return {
     '@odata.type': object.odataType,
@@ -110,14 +139,20 @@ export async function applyNativeChange(context: Context, change: NativeChange):
   const at = (collection: IntuneCollection, suffix = '') =>
     context.client.api(`${context.graphRoot}/${COLLECTION_PATHS[collection]}${suffix}`);
   if (change.action === 'delete') {
-    await send(at(change.collection, `/${change.id}`), 'delete', context.signal);
+    try {
+      await send(at(change.collection, `/${change.id}`), 'delete', context.signal);
+    } catch (error) {
+      // A retried DELETE whose first attempt went through finds nothing to delete: that is done, too.
+      if (!(error instanceof MdmError && error.kind === 'not-found')) throw error;
+    }
     return { action: 'delete', collection: change.collection, id: change.id };
   }
   const { desired } = change;
   let id: string;
   if (change.action === 'create') {
-    const created = await send<{ id: string }>(at(desired.collection), 'post', context.signal, createBody(desired));
-    id = created.id;
+    id = await createOnce(context, desired, () =>
+      send<{ id: string }>(at(desired.collection), 'post', context.signal, createBody(desired)),
+    );
   } else {
     id = change.id;
     const patch: Record<string, unknown> = { '@odata.type': desired.odataType };
