@@ -129,10 +129,14 @@ async function planFile(server: ServerOptions, file: string, reason: string) {
   return { plan, note, changes: changed || tenantChanges };
 }
 
+/** A plan with a tenant that could not be read, or cannot take the policy, is shown but cannot be applied. */
 function refuseUnknown(plan: PolicyPlan): void {
   const blind = plan.connections.filter((c) => c.status === 'unknown').map((c) => c.connectionName);
   if (blind.length > 0)
     throw new PolicyCodeFailure(`could not read ${blind.join(', ')}: the plan is incomplete and cannot be applied`);
+  const invalid = plan.connections.filter((c) => c.status === 'invalid').map((c) => c.connectionName);
+  if (invalid.length > 0)
+    throw new PolicyCodeFailure(`${invalid.join(', ')} cannot take this policy as written: see the plan above`);
 }
 
 export async function planCommand(

@@ -783,7 +783,11 @@ export interface components {
                 /** @description Connection names, or `all`. */
                 connections: string[];
                 platforms: ("android" | "ios" | "windows" | "macos")[];
-                /** @description Directory groups the policy is assigned to (names or ids); omitted means all users. */
+                /**
+                 * @description Directory groups the policy is assigned to: group ids, or exact display names resolved in each
+                 *     tenant's directory (a name that no group or several groups have makes that tenant's plan
+                 *     invalid). Omitted means all users.
+                 */
                 groups?: string[];
             };
             controls: {
@@ -989,10 +993,12 @@ export interface components {
             connectionId: string;
             connectionName: string;
             /**
-             * @description unknown when the MDM could not be read (see error); never read it as "no changes".
+             * @description unknown when the MDM could not be read (see error); never read it as "no changes". invalid when the
+             *     tenant cannot take the policy, e.g. a group name in targets.groups that no group (or more than one
+             *     group) of its directory has. Neither can be applied.
              * @enum {string}
              */
-            status: "planned" | "unknown";
+            status: "planned" | "unknown" | "invalid";
             /** @description e.g. "3 to create, 1 to update (2 settings)" or "no changes". */
             summary: string;
             hash: string | null;

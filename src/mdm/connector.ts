@@ -81,6 +81,16 @@ export interface ListOptions {
   signal?: AbortSignal;
 }
 
+/** Directory groups by display name: names are not unique in a directory, so none is guessed. */
+export interface GroupResolution {
+  /** Name -> the one group's id. */
+  ids: Map<string, string>;
+  /** Names no group has. */
+  missing: string[];
+  /** Names several groups share. */
+  ambiguous: string[];
+}
+
 export interface ReadNativeOptions extends ListOptions {
   /**
    * Also read app protections' exemption lists (Intune: a Graph beta property, so asked only when a policy
@@ -118,6 +128,8 @@ export interface MdmConnector {
    * user is absent from the listing.
    */
   listUsers(options?: ListOptions): AsyncIterable<DirectoryUser[]>;
+  /** The ids of the directory groups with these display names (exact, case-sensitive match). */
+  resolveGroups(names: readonly string[], options?: ListOptions): Promise<GroupResolution>;
   /** Requests sent so far by this connector instance. */
   stats(): RequestStats;
   /** The policy objects the MDM holds where Warden compiles to; complete, or throwing. */

@@ -15,7 +15,7 @@ import { createConnector } from '../mdm';
 import type { MdmConnector } from '../mdm/connector';
 import { MdmError } from '../mdm/errors';
 import { canonicalJson } from '../util/canonical-json';
-import { type CompiledPolicy, CompileError, compileForIntune } from './compile/intune';
+import { type CompiledPolicy, CompileError, compileForIntune, type GroupIds, groupNamesOf } from './compile/intune';
 import { canonicalPolicy, type Policy, policyHash } from './model';
 import { describePlan, nativeChanges, type PlanStep, planPolicy } from './plan';
 import { checkPolicyName, currentVersion, getPolicy, savePolicy } from './store';
@@ -30,7 +30,7 @@ export interface PlanDeps {
 export interface ConnectionPlan {
   connectionId: string;
   connectionName: string;
-  status: 'planned' | 'unknown';
+  status: 'planned' | 'unknown' | 'invalid';
   summary: string;
   hash: string | null;
   steps: PlanStep[];
@@ -58,10 +58,14 @@ export async function connectorFor(deps: PlanDeps, connectionId: string): Promis
   return createConnector(definition, { log: deps.log, caPem: deps.extraCaPem ?? undefined });
 }
 
-/** Compiles for Intune; a policy Intune cannot take is a conflict for the caller to fix. */
-export function compile(policy: Parameters<typeof compileForIntune>[0]): CompiledPolicy {
+/**
+ * Compiles for Intune; a policy Intune cannot take is a conflict for the caller to fix. Without `groupIds`, group
+ * names among the targets stand for a group each (what a tenant resolves them to is checked per tenant).
+ */
+export function compile(policy: Policy, groupIds?: GroupIds): CompiledPolicy {
+  const ids = groupIds ?? new Map(groupNamesOf(policy).map((name) => [name, UNRESOLVED_GROUP]));
   try {
-    return compileForIntune(policy);
+    return compileForIntune(policy, ids);
   } catch (error) {
     if (error instanceof CompileError)
       throw new AppError('conflict', `the policy cannot be compiled for Intune: ${error.message}`);
@@ -69,27 +73,59 @@ export function compile(policy: Parameters<typeof compileForIntune>[0]): Compile
   }
 }
 
+const UNRESOLVED_GROUP = '00000000-0000-0000-0000-000000000000';
+
+/** Why a tenant cannot take a policy's targets: group names it has none, or several, of. */
+export class GroupResolutionError extends Error {}
+
+/** Compiles a policy for one tenant, its group names resolved in that tenant's directory. */
+export async function compileFor(policy: Policy, connector: MdmConnector): Promise<CompiledPolicy> {
+  const names = groupNamesOf(policy);
+  if (names.length === 0) return compile(policy);
+  const resolution = await connector.resolveGroups(names);
+  const problems = [
+    resolution.missing.length > 0 && `no group is named ${resolution.missing.map((n) => `"${n}"`).join(', ')}`,
+    resolution.ambiguous.length > 0 &&
+      `several groups are named ${resolution.ambiguous.map((n) => `"${n}"`).join(', ')} (use the group id)`,
+  ].filter(Boolean);
+  if (problems.length > 0) throw new GroupResolutionError(`targets.groups: ${problems.join('; ')}`);
+  return compile(policy, resolution.ids);
+}
+
 async function planConnection(
   deps: PlanDeps,
   policyName: string,
-  compiled: CompiledPolicy,
+  policy: Policy,
   connection: { id: string; name: string },
 ): Promise<{ plan: ConnectionPlan; connector: MdmConnector | null }> {
+  const preview = compile(policy);
   const base = {
     connectionId: connection.id,
     connectionName: connection.name,
-    unenforceable: compiled.unenforceable,
-    reportOnly: compiled.reportOnly,
+    unenforceable: preview.unenforceable,
+    reportOnly: preview.reportOnly,
   };
   let connector: MdmConnector | null = null;
   try {
     connector = await connectorFor(deps, connection.id);
+    const compiled = await compileFor(policy, connector);
     const plan = planPolicy(policyName, compiled.objects, await connector.readNative());
     return {
       plan: { ...base, status: 'planned', summary: describePlan(plan), hash: plan.hash, steps: plan.steps },
       connector,
     };
   } catch (error) {
+    if (error instanceof GroupResolutionError) {
+      const plan: ConnectionPlan = {
+        ...base,
+        status: 'invalid',
+        summary: `invalid: ${error.message}`,
+        hash: null,
+        steps: [],
+        error: { kind: 'invalid', message: error.message },
+      };
+      return { plan, connector };
+    }
     const kind = error instanceof MdmError ? error.kind : 'internal';
     const message = error instanceof Error ? error.message : String(error);
     deps.log.warn({ connectionId: connection.id, kind }, 'could not read the tenant for a plan');
@@ -123,14 +159,14 @@ export async function createPlan(deps: PlanDeps, policyName: string, by: By, pro
     document = saved.policy;
     baseVersion = saved.version;
   }
-  const compiled = compile(document);
+  compile(document); // a policy Intune cannot take at all is refused before any tenant is read
   const wanted = document.targets.connections;
   const targeted = (await listConnections(deps.knex)).filter(
     (c) => c.kind === 'intune' && (wanted.includes('all') || wanted.includes(c.name)),
   );
   const connections: ConnectionPlan[] = [];
   for (const connection of targeted)
-    connections.push((await planConnection(deps, policyName, compiled, connection)).plan);
+    connections.push((await planConnection(deps, policyName, document, connection)).plan);
   const hash = createHash('sha256')
     .update(
       canonicalJson({
@@ -201,11 +237,12 @@ export async function applyPlan(
   const proposed: Policy | null = row.proposed;
   const plans = row.connections as ConnectionPlan[];
   if (plans.some((p) => p.status === 'unknown')) throw refuse('some tenants could not be read when planning');
+  if (plans.some((p) => p.status === 'invalid')) throw refuse('some tenants cannot take this policy (see the plan)');
   // Apply only what the caller saw: each tenant must still plan exactly the same.
-  const compiled = compile(proposed ?? (await getPolicy(deps.knex, policyName)).policy);
+  const document = proposed ?? (await getPolicy(deps.knex, policyName)).policy;
   const connectors: MdmConnector[] = [];
   for (const plan of plans) {
-    const fresh = await planConnection(deps, policyName, compiled, {
+    const fresh = await planConnection(deps, policyName, document, {
       id: plan.connectionId,
       name: plan.connectionName,
     });

@@ -11,7 +11,8 @@ import { notFound } from '../errors';
 import type { MdmConnector } from '../mdm/connector';
 import { MdmError } from '../mdm/errors';
 import type { NativeState } from '../mdm/intune/native';
-import { compile, connectorFor, type PlanDeps } from './apply';
+import { compileFor, connectorFor, GroupResolutionError, type PlanDeps } from './apply';
+import type { CompiledPolicy } from './compile/intune';
 import { type DriftEvent, describeDrift, driftOf, exemptionDrift, remediable, remediationChanges } from './drift';
 import type { Policy } from './model';
 import { planPolicy } from './plan';
@@ -176,7 +177,20 @@ async function checkPair(
     );
     return { status: 'unknown', remediation: null };
   }
-  const compiled = compile(applied);
+  let compiled: CompiledPolicy;
+  try {
+    compiled = await compileFor(applied, reading.connector);
+  } catch (error) {
+    // The applied version's groups cannot be found again: nothing to compare with, so nothing is concluded.
+    const failure =
+      error instanceof GroupResolutionError ? { kind: 'invalid', message: error.message } : errorOf(error);
+    await saveCheck(
+      deps,
+      { ...record, status: 'unknown', summary: `unknown: ${failure.message}`, error: failure },
+      now(),
+    );
+    return { status: 'unknown', remediation: null };
+  }
   const plan = planPolicy(pair.policy, compiled.objects, reading.states);
   const found = [...driftOf(plan, applied, compiled.objects), ...exemptionDrift(applied, reading.states)];
   const events = found.map((event) => ({ ...event, remediated: false }));

@@ -135,4 +135,36 @@ describe('policy plan and apply through the API', () => {
       emulator.setFaults({ throttleRate: 0 });
     }
   }, 120_000);
+
+  it('assigns directory groups named in the targets, and will not guess between two groups of one name', async () => {
+    const grouped = {
+      ...POLICY,
+      name: 'sales-phones',
+      targets: { connections: ['contoso'], platforms: ['android'], groups: ['Sales'] },
+      controls: { workDataBackup: { mode: 'enforce', allowed: false } },
+    };
+    await api.request('PUT', '/v1/policies/sales-phones', { body: { policy: grouped, reason: 'sales only' } });
+    const sales = emulator.tenant.groups.byName('Sales')[0]!;
+    const planned = (await api.request<PlanBody>('POST', '/v1/policies/sales-phones/plan')).body;
+    expect(planned.connections[0]).toMatchObject({ status: 'planned', summary: '1 to create' });
+    await api.request('POST', '/v1/policies/sales-phones/apply', { body: { planId: planned.id, hash: planned.hash } });
+    const [created] = emulator.tenant.policies
+      .list('androidManagedAppProtections')
+      .filter((o) => String(o.description).includes('[warden:sales-phones/'));
+    expect(created!.assignments.map((a) => (a.target as { groupId: string }).groupId)).toEqual([sales.id]);
+    const again = (await api.request<PlanBody>('POST', '/v1/policies/sales-phones/plan')).body;
+    expect(again.connections[0]!.summary).toBe('no changes');
+
+    emulator.tenant.groups.add('Sales');
+    const ambiguous = (await api.request<PlanBody>('POST', '/v1/policies/sales-phones/plan')).body;
+    expect(ambiguous.connections[0]).toMatchObject({
+      status: 'invalid',
+      summary: 'invalid: targets.groups: several groups are named "Sales" (use the group id)',
+      error: { kind: 'invalid' },
+    });
+    const refused = await api.request<{ status: number; detail: string }>('POST', '/v1/policies/sales-phones/apply', {
+      body: { planId: ambiguous.id, hash: ambiguous.hash },
+    });
+    expect(refused.body).toMatchObject({ status: 409, detail: expect.stringMatching(/cannot take this policy/) });
+  });
 });

@@ -66,11 +66,24 @@ describe('inventory sync', () => {
   async function syncThroughApi(connectionId: string): Promise<ConnectionBody> {
     const current = async () => (await api.request<ConnectionBody>('GET', `/v1/connections/${connectionId}`)).body;
     const previousRun = (await current()).lastSync?.id ?? 0;
+    // The job evaluates findings after the sync run ends: wait for the job's own run too.
+    const jobsDone = async () =>
+      Number(
+        (
+          await api.db
+            .knex('job_runs')
+            .where({ job_name: 'connection-sync' })
+            .whereNot({ outcome: 'running' })
+            .count({ n: '*' })
+        )[0]!.n,
+      );
+    const jobsBefore = await jobsDone();
     expect((await api.request('POST', `/v1/connections/${connectionId}/sync`)).status).toBe(202);
     for (;;) {
       const connection = await current();
       const run = connection.lastSync;
-      if (run && run.id > previousRun && run.outcome !== 'running') return connection;
+      if (run && run.id > previousRun && run.outcome !== 'running' && (await jobsDone()) > jobsBefore)
+        return connection;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

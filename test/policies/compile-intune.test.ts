@@ -123,6 +123,24 @@ describe('compileForIntune', () => {
     );
   });
 
+  it('assigns group names as the ids a tenant resolved them to, each group once', () => {
+    const named = {
+      ...POLICY,
+      targets: { ...POLICY.targets, groups: ['Sales', '0F8FAD5B-D9CB-469F-A165-70867728950E', 'Support'] },
+    };
+    const sales = '11111111-2222-4333-8444-555555555555';
+    const ids = new Map([
+      ['Sales', sales],
+      ['Support', '0f8fad5b-d9cb-469f-a165-70867728950e'],
+    ]);
+    expect(
+      compileForIntune(named, ids).objects[0]!.assignments.map((a) => (a.target as { groupId: string }).groupId),
+    ).toEqual([sales, '0f8fad5b-d9cb-469f-a165-70867728950e']);
+    expect(() => compileForIntune(named, new Map([['Sales', sales]]))).toThrow(
+      /no single directory group is named Support/,
+    );
+  });
+
   it('says what Intune cannot enforce, and leaves report-mode controls to evaluation', () => {
     expect(compiled.unenforceable.map((u) => [u.control, u.platform])).toEqual([
       ['workProfileRequired', 'android'],

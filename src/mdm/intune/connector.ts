@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import type {
   AppHit,
   DirectoryUser,
+  GroupResolution,
   ListOptions,
   MdmConnector,
   NormalizedDevice,
@@ -97,6 +98,21 @@ export class IntuneConnector implements MdmConnector {
       { client: this.client, graphRoot: this.graphRoot, origin: this.origin, signal: options.signal },
       { exemptions: options.exemptions ?? false },
     );
+  }
+
+  async resolveGroups(names: readonly string[], options: ListOptions = {}): Promise<GroupResolution> {
+    const resolution: GroupResolution = { ids: new Map(), missing: [], ambiguous: [] };
+    for (const name of new Set(names)) {
+      // OData string literals double their quotes; $top 2 is enough to tell one match from several.
+      const filter = `displayName eq '${name.replace(/'/g, "''")}'`;
+      const request = this.client.api(`${this.graphRoot}/groups`).filter(filter).select('id,displayName').top(2);
+      const page = await send<{ value?: Array<{ id: string; displayName: string }> }>(request, 'get', options.signal);
+      const matches = (page.value ?? []).filter((g) => g.displayName === name);
+      if (matches.length === 0) resolution.missing.push(name);
+      else if (matches.length > 1) resolution.ambiguous.push(name);
+      else resolution.ids.set(name, matches[0]!.id.toLowerCase());
+    }
+    return resolution;
   }
 
   /** Carries out changes one by one, in order; the first failure stops the rest and is thrown. */

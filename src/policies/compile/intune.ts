@@ -53,17 +53,24 @@ class Settings {
   }
 }
 
-function assignments(policy: Policy): Array<Record<string, unknown>> {
+/** The group names of a policy's targets (entries that are not already directory group ids). */
+export function groupNamesOf(policy: Policy): string[] {
+  return (policy.targets.groups ?? []).filter((g) => !GUID.test(g));
+}
+
+/** Directory group ids by name, as resolved in one tenant (names differ from tenant to tenant). */
+export type GroupIds = ReadonlyMap<string, string>;
+
+function assignments(policy: Policy, groupIds: GroupIds): Array<Record<string, unknown>> {
   const groups = policy.targets.groups ?? [];
   if (groups.length === 0) return [{ target: { '@odata.type': '#microsoft.graph.allLicensedUsersAssignmentTarget' } }];
-  const names = groups.filter((g) => !GUID.test(g));
-  if (names.length > 0) {
-    throw new CompileError(
-      `targets.groups: Intune assigns by directory group id; ${names.join(', ')} is not one (group names are not resolved yet)`,
-    );
+  const unresolved = groupNamesOf(policy).filter((name) => !groupIds.has(name));
+  if (unresolved.length > 0) {
+    throw new CompileError(`targets.groups: no single directory group is named ${unresolved.join(', ')}`);
   }
-  return groups.map((groupId) => ({
-    target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: groupId.toLowerCase() },
+  const ids = groups.map((g) => (GUID.test(g) ? g.toLowerCase() : groupIds.get(g)!));
+  return [...new Set(ids)].map((groupId) => ({
+    target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId },
   }));
 }
 
@@ -115,12 +122,13 @@ function appProtectionSettings(c: Policy['controls']): Settings {
   return settings;
 }
 
-export function compileForIntune(policy: Policy): CompiledPolicy {
+/** `groupIds` resolves the group names among the targets (ids pass as they are); a name it lacks is an error. */
+export function compileForIntune(policy: Policy, groupIds: GroupIds = new Map()): CompiledPolicy {
   const { active: c, reportOnly } = activeControls(policy);
   const platforms = new Set<string>(policy.targets.platforms);
   const objects: NativeObject[] = [];
   const unenforceable: Unenforceable[] = [];
-  const target = assignments(policy);
+  const target = assignments(policy, groupIds);
   const object = (
     key: string,
     collection: IntuneCollection,

@@ -22,6 +22,7 @@ export const DEFAULT_ROLES = [
   'DeviceManagementApps.ReadWrite.All',
   'DeviceManagementConfiguration.ReadWrite.All',
   'User.Read.All',
+  'Group.Read.All',
 ];
 
 export interface ClientRegistration {

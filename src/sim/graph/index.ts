@@ -13,6 +13,7 @@ export {
   GRAPH_RESOURCE,
 } from './auth';
 export { MAX_BATCH_REQUESTS } from './batch';
+export { EXEMPTION_PROPERTY } from './beta';
 export { emulatorConnection } from './connection';
 export {
   DEFAULT_FAULTS,
@@ -24,6 +25,7 @@ export {
   parseFaultFlags,
   validateFaultSettings,
 } from './faults';
+export { type DirectoryGroup, SEEDED_GROUPS } from './groups';
 export { INTUNE_DEVICE_SERVICE_LIMITS } from './limits';
 export { BLOCK_RULE_MESSAGE, type GraphObject, PolicyRuleError } from './policy-parts';
 export { BodyValidationError, POLICY_CSDL_SUPPLEMENT } from './policy-schema';

@@ -7,6 +7,7 @@
 import { deviceActionRoute } from './actions';
 import type { GraphEnvironment, GraphRoute } from './context';
 import { getApp, getDevice, listAppDevices, listApps, listDevices, listUserDevices } from './devices';
+import { getGroup, listGroups } from './groups';
 import { policyRoute } from './policies';
 import { getUser, listUsers } from './users';
 
@@ -14,6 +15,7 @@ export type { GraphEnvironment, GraphRoute } from './context';
 
 const DEVICE_READ = ['DeviceManagementManagedDevices.Read.All', 'DeviceManagementManagedDevices.ReadWrite.All'];
 const USER_READ = ['User.Read.All', 'User.ReadWrite.All', 'Directory.Read.All', 'Directory.ReadWrite.All'];
+const GROUP_READ = ['GroupMember.Read.All', 'Group.Read.All', 'Group.ReadWrite.All', 'Directory.Read.All'];
 
 export function matchGraphRoute(env: GraphEnvironment, method: string, path: string): GraphRoute | null {
   const segments = splitPath(path);
@@ -49,6 +51,11 @@ export function matchGraphRoute(env: GraphEnvironment, method: string, path: str
     if (segments.length === 3 && third === 'manageddevices') {
       return read('/users/{id}/managedDevices', true, DEVICE_READ, (r) => listUserDevices(env, r, userId));
     }
+  }
+  if (first === 'groups' && method === 'GET') {
+    if (segments.length === 1) return read('/groups', false, GROUP_READ, (r) => listGroups(env, r));
+    if (segments.length === 2)
+      return read('/groups/{id}', false, GROUP_READ, (r) => getGroup(env, r, segments[1] ?? ''));
   }
   return null;
 }

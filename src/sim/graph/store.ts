@@ -9,6 +9,7 @@
 import { applyRecordedActions, type RecordedAction } from './action-state';
 import { buildDevice, buildUser, isoSeconds, userStatusOf } from './entities';
 import { type CatalogApp, detectedAppId, type Fleet, type UserStatus } from './fleet';
+import { GroupDirectory } from './groups';
 import { PolicyStore } from './policy-store';
 import { randomGuid } from './random';
 import type { DetectedApp, DetectedAppPlatformType, DirectoryUser, ManagedDevice } from './types';
@@ -49,6 +50,8 @@ export class GraphTenant {
   private readonly userStatus = new Map<number, UserStatus>();
   /** MAM app protections, device configurations and compliance policies (see policy-store.ts). */
   readonly policies: PolicyStore;
+  /** The directory's groups (see groups.ts). */
+  readonly groups: GroupDirectory;
 
   constructor(
     readonly fleet: Fleet,
@@ -66,6 +69,7 @@ export class GraphTenant {
     this.policies = new PolicyStore(clock, () => {
       this.version++;
     });
+    this.groups = new GroupDirectory(fleet.seed, new Date(clock()).toISOString());
   }
 
   get deviceCount(): number {
