@@ -8,6 +8,7 @@ import * as plans from './20261122_0005_plans';
 import * as drift from './20261122_0006_drift';
 import * as proposedPlans from './20261122_0007_proposed_plans';
 import * as directory from './20261122_0008_directory';
+import * as findingsEvaluated from './20261122_0009_findings_evaluated';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -22,4 +23,5 @@ export const MIGRATIONS: NamedMigration[] = [
   { name: '20261122_0006_drift', ...drift },
   { name: '20261122_0007_proposed_plans', ...proposedPlans },
   { name: '20261122_0008_directory', ...directory },
+  { name: '20261122_0009_findings_evaluated', ...findingsEvaluated },
 ];

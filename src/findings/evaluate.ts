@@ -22,24 +22,37 @@ const BATCH = 5000;
 export interface EvaluationCounts {
   devices: number;
   opened: number;
+  /** Open findings that still hold (their evidence rewritten only when it changed: `updated`). */
+  held: number;
   updated: number;
   resolved: number;
 }
 
+// An unchanged finding is not rewritten: an open finding was seen at its connection's last evaluation
+// (connections.findings_evaluated_at), so only new findings, changed evidence and resolutions are written. A
+// resolved finding keeps, as its last sighting, the evaluation before the one that found it gone.
 const WRITE_FINDINGS = `
 with incoming as (
-  select * from jsonb_to_recordset(?::jsonb) as x(device_id uuid, connection_id uuid, rule text, severity text, evidence jsonb)
+  select * from jsonb_to_recordset(:findings::jsonb) as x(device_id uuid, connection_id uuid, rule text, severity text, evidence jsonb)
+),
+changed as (
+  -- Unchanged findings are left out before the insert: even a no-op upsert locks (and so writes) the row.
+  select i.* from incoming i
+  left join findings f on f.device_id = i.device_id and f.rule = i.rule and f.resolved_at is null
+  where f.id is null or (f.severity, f.evidence) is distinct from (i.severity, i.evidence)
 ),
 written as (
   insert into findings (device_id, connection_id, rule, severity, evidence, first_seen_at, last_seen_at)
-  select device_id, connection_id, rule, severity, evidence, ?, ? from incoming
+  select device_id, connection_id, rule, severity, evidence, :now, :now from changed
   on conflict (device_id, rule) where resolved_at is null do update
-    set severity = excluded.severity, evidence = excluded.evidence, last_seen_at = excluded.last_seen_at
+    set severity = excluded.severity, evidence = excluded.evidence
+  where (findings.severity, findings.evidence) is distinct from (excluded.severity, excluded.evidence)
   returning (xmax = 0) as inserted
 ),
 resolved as (
-  update findings f set resolved_at = ?
-  where f.device_id = any(?::uuid[]) and f.resolved_at is null
+  update findings f set resolved_at = :now, last_seen_at = greatest(f.last_seen_at, c.findings_evaluated_at)
+  from connections c
+  where c.id = f.connection_id and f.device_id = any(:devices::uuid[]) and f.resolved_at is null
     and not exists (select 1 from incoming i where i.device_id = f.device_id and i.rule = f.rule)
   returning 1
 )
@@ -57,7 +70,6 @@ interface DeviceRow {
   jailbroken: boolean | null;
   compliance: EvaluatedDevice['compliance'];
   last_check_in_at: Date | null;
-  apps: EvaluatedDevice['apps'] | null;
   user_external_id: string | null;
   user_principal_name: string | null;
   owner_state: OwnerState;
@@ -125,7 +137,7 @@ export async function evaluateFindings(
     }
     return controls;
   };
-  const counts: EvaluationCounts = { devices: 0, opened: 0, updated: 0, resolved: 0 };
+  const counts: EvaluationCounts = { devices: 0, opened: 0, held: 0, updated: 0, resolved: 0 };
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const query = knex('devices as d')
@@ -139,8 +151,6 @@ export async function evaluateFindings(
         'd.jailbroken',
         'd.compliance',
         'd.last_check_in_at',
-        knex.raw(`(select json_agg(json_build_object('identifier', a.identifier, 'scope', a.scope, 'version', a.version))
-                   from device_apps a where a.device_id = d.id and a.removed_at is null) as apps`),
         'd.user_external_id',
         'd.user_principal_name',
         // A user missing from a complete listing made after the device was first seen has been deleted; one
@@ -163,6 +173,17 @@ export async function evaluateFindings(
     if (options.connectionId) query.where('d.connection_id', options.connectionId);
     const rows: DeviceRow[] = await query;
     if (rows.length === 0) break;
+    // The batch's watched apps in one indexed range read (most devices hold none).
+    const apps = new Map<string, EvaluatedDevice['apps']>();
+    const held: Array<{ device_id: string } & EvaluatedDevice['apps'][number]> = await knex('device_apps')
+      .select('device_id', 'identifier', 'scope', 'version')
+      .whereBetween('device_id', [rows[0]!.id, rows.at(-1)!.id])
+      .whereNull('removed_at');
+    for (const { device_id, ...app } of held) {
+      const list = apps.get(device_id);
+      if (list) list.push(app);
+      else apps.set(device_id, [app]);
+    }
     const findings = rows.flatMap((row) => {
       const device: EvaluatedDevice = {
         id: row.id,
@@ -174,7 +195,7 @@ export async function evaluateFindings(
         jailbroken: row.jailbroken,
         compliance: row.compliance,
         lastCheckInAt: row.last_check_in_at,
-        apps: row.apps ?? [],
+        apps: apps.get(row.id) ?? [],
         owner: { state: row.owner_state, externalId: row.user_external_id, principalName: row.user_principal_name },
       };
       return evaluateDevice(device, controlsOf(row.connection_id, row.platform), now).map((f) => ({
@@ -183,19 +204,29 @@ export async function evaluateFindings(
         ...f,
       }));
     });
-    const result = await knex.raw(WRITE_FINDINGS, [JSON.stringify(findings), now, now, now, rows.map((r) => r.id)]);
+    const result = await knex.raw(WRITE_FINDINGS, {
+      findings: JSON.stringify(findings),
+      now,
+      devices: rows.map((r) => r.id),
+    });
     const written = result.rows[0];
     counts.devices += rows.length;
     counts.opened += Number(written.opened);
+    counts.held += findings.length - Number(written.opened);
     counts.updated += Number(written.updated);
     counts.resolved += Number(written.resolved);
     after = rows.at(-1)!.id;
   }
   const gone = await knex.raw(
-    `update findings f set resolved_at = ? from devices d
-     where f.device_id = d.id and f.resolved_at is null and d.gone_at is not null ${options.connectionId ? 'and d.connection_id = ?' : ''}`,
+    `update findings f set resolved_at = ?, last_seen_at = greatest(f.last_seen_at, c.findings_evaluated_at)
+     from devices d, connections c
+     where f.device_id = d.id and c.id = f.connection_id and f.resolved_at is null and d.gone_at is not null
+       ${options.connectionId ? 'and d.connection_id = ?' : ''}`,
     options.connectionId ? [now, options.connectionId] : [now],
   );
   counts.resolved += gone.rowCount ?? 0;
+  const evaluated = knex('connections');
+  if (options.connectionId) evaluated.where({ id: options.connectionId });
+  await evaluated.update({ findings_evaluated_at: now });
   return counts;
 }

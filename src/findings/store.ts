@@ -48,7 +48,13 @@ export async function listFindings(
 ): Promise<{ findings: FindingView[]; nextCursor: string | null }> {
   const query = knex('findings as f')
     .leftJoin('devices as d', 'd.id', 'f.device_id')
+    .join('connections as c', 'c.id', 'f.connection_id')
     .select('f.*', 'd.name as device_name', 'd.platform as device_platform', 'd.user_principal_name as device_user')
+    // An open device finding was seen at its connection's last evaluation (see findings/evaluate.ts).
+    .select(
+      knex.raw(`case when f.device_id is not null and f.resolved_at is null
+        then greatest(f.last_seen_at, c.findings_evaluated_at) else f.last_seen_at end as seen_at`),
+    )
     .orderBy([
       { column: 'f.first_seen_at', order: 'desc' },
       { column: 'f.id', order: 'desc' },
@@ -76,7 +82,7 @@ export async function listFindings(
     status: row.resolved_at ? 'resolved' : 'open',
     evidence: row.evidence,
     firstSeenAt: row.first_seen_at,
-    lastSeenAt: row.last_seen_at,
+    lastSeenAt: row.seen_at,
     resolvedAt: row.resolved_at,
     device: row.device_id
       ? { name: row.device_name, platform: row.device_platform, userPrincipalName: row.device_user }

@@ -3,10 +3,15 @@
 
 import { CLI_ACTOR } from '../../src/auth/roles';
 import { evaluateFindings } from '../../src/findings/evaluate';
+import { listFindings } from '../../src/findings/store';
 import { upsertAppHits, upsertDevicePage } from '../../src/inventory/store';
 import { savePolicy } from '../../src/policies/store';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { aConnection, aDevice, aSyncRun } from '../support/factories';
+
+const T1 = new Date('2026-11-20T10:00:00Z');
+const T2 = new Date('2026-11-21T10:00:00Z');
+const T3 = new Date('2026-11-22T10:00:00Z');
 
 describe('evaluateFindings', () => {
   let db: TestDatabase;
@@ -48,9 +53,10 @@ describe('evaluateFindings', () => {
         deviceExternalId: withWhatsApp.externalId,
       },
     ]);
-    expect(await evaluateFindings(db.knex, { connectionId })).toEqual({
+    expect(await evaluateFindings(db.knex, { connectionId, now: T1 })).toEqual({
       devices: 3,
       opened: 2,
+      held: 0,
       updated: 0,
       resolved: 0,
     });
@@ -64,19 +70,36 @@ describe('evaluateFindings', () => {
       inWorkProfile: true,
       policies: ['messengers'],
     });
-    expect(await evaluateFindings(db.knex, { connectionId })).toEqual({
+    expect(await evaluateFindings(db.knex, { connectionId, now: T2 })).toEqual({
       devices: 3,
       opened: 0,
-      updated: 2,
+      held: 2,
+      updated: 0,
       resolved: 0,
     });
-    expect(await open()).toHaveLength(2);
+    // Unchanged findings are not rewritten, yet read as seen at the latest evaluation.
+    expect((await open()).map((f) => f.last_seen_at)).toEqual([T1, T1]);
+    const listed = await listFindings(db.knex, {}, { limit: 10 });
+    expect(listed.findings.map((f) => [f.firstSeenAt, f.lastSeenAt])).toEqual([
+      [T1, T2],
+      [T1, T2],
+    ]);
+  });
+
+  it('rewrites a finding only when its evidence changes', async () => {
+    await db.knex('device_apps').update({ version: '2.25' });
+    expect(await evaluateFindings(db.knex, { connectionId, now: T2 })).toMatchObject({ held: 2, updated: 1 });
+    const [messenger] = await open();
+    expect(messenger.evidence.apps[0].version).toBe('2.25');
   });
 
   it('resolves a finding that stops holding, and opens a new one if it comes back', async () => {
     const phone = await db.knex('devices').where({ name: 'unencrypted' }).first();
     await db.knex('devices').where({ id: phone.id }).update({ encrypted: true });
-    expect(await evaluateFindings(db.knex, { connectionId })).toMatchObject({ resolved: 1 });
+    expect(await evaluateFindings(db.knex, { connectionId, now: T3 })).toMatchObject({ resolved: 1 });
+    // Last seen at the evaluation before the one that found it gone.
+    const [fixed] = await db.knex('findings').where({ device_id: phone.id, rule: 'unencrypted' });
+    expect(fixed).toMatchObject({ resolved_at: T3, last_seen_at: T2 });
     await db.knex('devices').where({ id: phone.id }).update({ encrypted: false });
     expect(await evaluateFindings(db.knex, { connectionId })).toMatchObject({ opened: 1 });
     const history = await db
