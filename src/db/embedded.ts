@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { keepExchangesTogether } from './pglite-queue';
 
 export interface EmbeddedPostgres {
   host: string;
@@ -60,6 +61,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedPo
     const db = await PGlite.create(path.join(dataDir, 'pgdata'));
     // Connections beyond one are multiplexed onto PGlite's single session by the socket server.
     const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 32 });
+    keepExchangesTogether(server);
     await server.start();
     const port = Number(server.getServerConn().split(':').pop());
     return {
