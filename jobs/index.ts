@@ -1,5 +1,7 @@
 // Every scheduled job, as one explicit list.
 import type { JobDefinition } from '../src/worker/job';
+import { actionConfirm } from './action-confirm';
+import { actionDispatch } from './action-dispatch';
 import { auditChainCheck } from './audit-chain-check';
 import { connectionSync } from './connection-sync';
 import { directorySync } from './directory-sync';
@@ -12,4 +14,6 @@ export const JOBS: readonly JobDefinition[] = [
   connectionSync,
   directorySync,
   driftCheck,
+  actionDispatch,
+  actionConfirm,
 ];

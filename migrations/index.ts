@@ -9,6 +9,7 @@ import * as drift from './20261122_0006_drift';
 import * as proposedPlans from './20261122_0007_proposed_plans';
 import * as directory from './20261122_0008_directory';
 import * as findingsEvaluated from './20261122_0009_findings_evaluated';
+import * as actions from './20261122_0010_actions';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -24,4 +25,5 @@ export const MIGRATIONS: NamedMigration[] = [
   { name: '20261122_0007_proposed_plans', ...proposedPlans },
   { name: '20261122_0008_directory', ...directory },
   { name: '20261122_0009_findings_evaluated', ...findingsEvaluated },
+  { name: '20261122_0010_actions', ...actions },
 ];

@@ -20,6 +20,21 @@ export interface Config {
   secretKey: Buffer | null;
   /** Extra certificate authorities (PEM) trusted for outbound MDM calls, e.g. an inspecting proxy's or an emulator's. */
   extraCaPem: string | null;
+  /** The safety rules of remote actions (see src/actions/rules.ts). */
+  actions: ActionSafety;
+}
+
+export interface ActionSafety {
+  /** Time between approval and sending, during which a wipe or retire can still be canceled. */
+  cancelWindowSeconds: number;
+  /** Wipes and retires (device count) requested in any hour, across requests. */
+  destructivePerHour: number;
+  /** Wipes and retires (device count) in one request. */
+  destructivePerRequest: number;
+  /** A request touching more than this share of the fleet needs a break-glass approval by two admins. */
+  fleetSharePercent: number;
+  /** A request not approved within this many hours expires. */
+  approvalHours: number;
 }
 
 export class ConfigError extends Error {
@@ -135,5 +150,12 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: bodyLimit(env),
     secretKey: secretKey(env),
     extraCaPem: extraCa(env),
+    actions: {
+      cancelWindowSeconds: integer(env, 'WARDEN_ACTION_CANCEL_WINDOW_SECONDS', 120, 0, 86_400),
+      destructivePerHour: integer(env, 'WARDEN_DESTRUCTIVE_ACTIONS_PER_HOUR', 20, 1, 100_000),
+      destructivePerRequest: integer(env, 'WARDEN_DESTRUCTIVE_ACTIONS_PER_REQUEST', 10, 1, 100_000),
+      fleetSharePercent: integer(env, 'WARDEN_ACTION_FLEET_SHARE_PERCENT', 5, 1, 100),
+      approvalHours: integer(env, 'WARDEN_ACTION_APPROVAL_HOURS', 24, 1, 720),
+    },
   };
 }

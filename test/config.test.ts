@@ -20,6 +20,13 @@ describe('loadConfig', () => {
       bodyLimitBytes: 1024 * 1024,
       secretKey: null,
       extraCaPem: null,
+      actions: {
+        cancelWindowSeconds: 120,
+        destructivePerHour: 20,
+        destructivePerRequest: 10,
+        fleetSharePercent: 5,
+        approvalHours: 24,
+      },
     });
   });
 
@@ -35,6 +42,11 @@ describe('loadConfig', () => {
       WARDEN_DB_POOL_MAX: '20',
       WARDEN_SECRET_KEY: 'ab'.repeat(32),
       WARDEN_EXTRA_CA_FILE: caFile,
+      WARDEN_ACTION_CANCEL_WINDOW_SECONDS: '300',
+      WARDEN_DESTRUCTIVE_ACTIONS_PER_HOUR: '50',
+      WARDEN_DESTRUCTIVE_ACTIONS_PER_REQUEST: '5',
+      WARDEN_ACTION_FLEET_SHARE_PERCENT: '2',
+      WARDEN_ACTION_APPROVAL_HOURS: '8',
     });
     expect(config).toEqual({
       port: 9000,
@@ -47,6 +59,13 @@ describe('loadConfig', () => {
       databasePoolMax: 20,
       secretKey: Buffer.alloc(32, 0xab),
       extraCaPem: CA_PEM,
+      actions: {
+        cancelWindowSeconds: 300,
+        destructivePerHour: 50,
+        destructivePerRequest: 5,
+        fleetSharePercent: 2,
+        approvalHours: 8,
+      },
     });
     expect(loadConfig({ WARDEN_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') }).secretKey).toEqual(
       Buffer.alloc(32, 1),
@@ -69,6 +88,8 @@ describe('loadConfig', () => {
     ['WARDEN_DB_POOL_MAX', '0', /^WARDEN_DB_POOL_MAX: expected an integer from 1 to 200/],
     ['WARDEN_SECRET_KEY', 'too-short', /^WARDEN_SECRET_KEY: expected 32 bytes as 64 hex characters or base64/],
     ['WARDEN_SECRET_KEY', 'ab'.repeat(16), /^WARDEN_SECRET_KEY: expected 32 bytes/],
+    ['WARDEN_ACTION_FLEET_SHARE_PERCENT', '0', /^WARDEN_ACTION_FLEET_SHARE_PERCENT: expected an integer from 1 to 100/],
+    ['WARDEN_DESTRUCTIVE_ACTIONS_PER_HOUR', '-1', /^WARDEN_DESTRUCTIVE_ACTIONS_PER_HOUR: expected an integer/],
     ['WARDEN_EXTRA_CA_FILE', '/nonexistent/ca.pem', /^WARDEN_EXTRA_CA_FILE: expected a readable PEM file, but ENOENT/],
   ])('refuses %s=%s with one line naming the variable', (variable, value, message) => {
     let thrown: unknown;

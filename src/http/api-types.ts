@@ -441,6 +441,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Remote action requests, newest first */
+        get: operations["listActions"];
+        put?: never;
+        /**
+         * Ask for a remote action (wipe, retire, lock, sync) on devices or on every device of a user
+         * @description `retire` removes company data and managed apps only; `wipe` is a factory reset. The safety rules, with
+         *     their defaults (see the README for the settings): a wipe or retire needs a second admin's approval (the
+         *     requester cannot approve it); it is sent only after a cancel window (120 s) in which it can still be
+         *     canceled; at most 10 devices per request and 20 per hour are wiped or retired; a request touching more
+         *     than 5% of the fleet is refused unless it is sent with `breakGlass: true`, and then needs two admins other
+         *     than the requester; a device with an action under way refuses another. A refusal is a 409 whose `reason`
+         *     and `howToProceed` say why and what to do. The same `idempotencyKey` from the same token answers with the
+         *     same request (200) instead of a second one; with a different request it is a 409. An action is sent at
+         *     most once, even if the worker dies mid-way, and is `confirmed` only when the MDM reports it done.
+         */
+        post: operations["createAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/actions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ActionId"];
+            };
+            cookie?: never;
+        };
+        /** One remote action request, with each device's state */
+        get: operations["getAction"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/actions/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ActionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approve a remote action request (an admin other than the requester) */
+        post: operations["approveAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/actions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ActionId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel what has not been sent yet (waiting for approval, or in its cancel window) */
+        post: operations["cancelAction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -904,6 +990,80 @@ export interface components {
                 userPrincipalName: string | null;
             } | null;
         };
+        ActorRef: {
+            /** @enum {string} */
+            type: "token" | "system" | "cli";
+            id: string | null;
+            name: string;
+        };
+        ActionRequest: {
+            /** @enum {string} */
+            action: "wipe" | "retire" | "lock" | "sync";
+            /** @description Warden device ids. Give either devices or user. */
+            devices?: string[];
+            /** @description A user principal name or directory id; every device of theirs that is not gone. */
+            user?: string;
+            reason: string;
+            idempotencyKey: string;
+            /**
+             * @description Asks to exceed the fleet-share limit; the request then needs two admins other than you.
+             * @default false
+             */
+            breakGlass: boolean;
+        };
+        /**
+         * @description requested: waiting for approval; scheduled: approved, waiting out its cancel window; sending: the MDM is
+         *     being (or may have been) called; sent: the MDM accepted it; confirmed: the MDM reports it done.
+         * @enum {string}
+         */
+        DeviceActionState: "requested" | "scheduled" | "sending" | "sent" | "confirmed" | "failed" | "canceled" | "expired";
+        Action: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            action: "wipe" | "retire" | "lock" | "sync";
+            reason: string;
+            /** @enum {string} */
+            status: "awaiting-approval" | "scheduled" | "in-progress" | "done" | "failed" | "canceled" | "expired";
+            requestedBy: components["schemas"]["ActorRef"];
+            /** Format: date-time */
+            requestedAt: string;
+            breakGlass: boolean;
+            approvalsRequired: number;
+            approvals: {
+                by: components["schemas"]["ActorRef"];
+                /** Format: date-time */
+                at: string;
+            }[];
+            /** Format: date-time */
+            approvedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When the cancel window ends and the action is sent (null until approved).
+             */
+            sendAfter: string | null;
+            /**
+             * Format: date-time
+             * @description Unapproved by then, it expires.
+             */
+            expiresAt: string;
+            /** Format: date-time */
+            canceledAt: string | null;
+            devices: {
+                /** Format: uuid */
+                deviceId: string;
+                /** Format: uuid */
+                connectionId: string;
+                deviceName: string | null;
+                state: components["schemas"]["DeviceActionState"];
+                attempts: number;
+                /** Format: date-time */
+                sentAt: string | null;
+                /** Format: date-time */
+                confirmedAt: string | null;
+                error: string | null;
+            }[];
+        };
         /** @enum {string} */
         DriftStatus: "in-sync" | "drifted" | "unknown" | "not-applied";
         DriftEvent: {
@@ -1044,6 +1204,7 @@ export interface components {
     parameters: {
         TokenId: string;
         ConnectionId: string;
+        ActionId: string;
         PolicyName: components["schemas"]["PolicyNameValue"];
     };
     requestBodies: never;
@@ -1740,6 +1901,136 @@ export interface operations {
                     "application/json": {
                         jobId: string;
                     };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listActions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Action"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionRequest"];
+            };
+        };
+        responses: {
+            /** @description The request made earlier with this idempotency key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            /** @description Requested. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ActionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    approveAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ActionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Approved (scheduled once the approvals it needs are in). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    cancelAction: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["ActionId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Canceled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Action"];
                 };
             };
             default: components["responses"]["Problem"];

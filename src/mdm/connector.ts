@@ -91,6 +91,17 @@ export interface GroupResolution {
   ambiguous: string[];
 }
 
+/** A remote action Warden can send to a device. retire: company data and managed apps only; wipe: factory reset. */
+export type RemoteAction = 'wipe' | 'retire' | 'lock' | 'sync';
+
+/** What the MDM says of the latest action of one kind on a device. */
+export interface RemoteActionStatus {
+  /** none: the MDM holds no such action; gone: the device is no longer managed (a retire or wipe's end). */
+  state: 'none' | 'pending' | 'done' | 'failed' | 'canceled' | 'gone';
+  /** When the MDM says the action started, if it holds one. */
+  startedAt: Date | null;
+}
+
 export interface ReadNativeOptions extends ListOptions {
   /**
    * Also read app protections' exemption lists (Intune: a Graph beta property, so asked only when a policy
@@ -130,6 +141,13 @@ export interface MdmConnector {
   listUsers(options?: ListOptions): AsyncIterable<DirectoryUser[]>;
   /** The ids of the directory groups with these display names (exact, case-sensitive match). */
   resolveGroups(names: readonly string[], options?: ListOptions): Promise<GroupResolution>;
+  /**
+   * Sends a remote action, once: a failure whose outcome is unknown (MdmError.outcomeUnknown) is never resent
+   * here; the caller asks actionStatus before sending again.
+   */
+  sendAction(deviceExternalId: string, action: RemoteAction, options?: ListOptions): Promise<void>;
+  /** The MDM's record of the latest action of this kind on the device. */
+  actionStatus(deviceExternalId: string, action: RemoteAction, options?: ListOptions): Promise<RemoteActionStatus>;
   /** Requests sent so far by this connector instance. */
   stats(): RequestStats;
   /** The policy objects the MDM holds where Warden compiles to; complete, or throwing. */

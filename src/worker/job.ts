@@ -17,6 +17,8 @@ export interface JobContext {
   touch(): Promise<void>;
   /** Queues another job to run now. */
   enqueue(jobName: string, data: Record<string, unknown>): Promise<string>;
+  /** Queues a job to run at a given time. */
+  enqueueAt(when: Date, jobName: string, data: Record<string, unknown>): Promise<string>;
 }
 
 /** What a run reports, recorded in job_runs: e.g. { devices: 2000, created: 3 }. */

@@ -24,6 +24,8 @@ export interface Scheduler {
   agenda: Agenda;
   /** Queues a run of a job now; returns agenda's job id. */
   runNow(jobName: string, data?: Record<string, unknown>): Promise<string>;
+  /** Queues a run of a job at a given time; returns agenda's job id. */
+  runAt(when: Date, jobName: string, data?: Record<string, unknown>): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,8 @@ function errorMessage(error: unknown): string {
 function runRecorded(job: JobDefinition, deps: WorkerDeps, worker: string, agenda: Agenda) {
   const enqueue = async (jobName: string, data: Record<string, unknown>) =>
     String((await agenda.now(jobName, data)).attrs._id);
+  const enqueueAt = async (when: Date, jobName: string, data: Record<string, unknown>) =>
+    String((await agenda.schedule(when, jobName, data)).attrs._id);
   return async (agendaJob: Job<Record<string, unknown>>) => {
     const log = deps.log.child({ job: job.name, agendaJobId: String(agendaJob.attrs._id) });
     const runId = await startRun(deps.db.knex, job.name, worker, job.lockLifetimeMs);
@@ -44,7 +48,7 @@ function runRecorded(job: JobDefinition, deps: WorkerDeps, worker: string, agend
     let counts: JobCounts = {};
     try {
       counts = await job.run(
-        { ...deps, log, worker, enqueue, touch: () => agendaJob.touch() },
+        { ...deps, log, worker, enqueue, enqueueAt, touch: () => agendaJob.touch() },
         agendaJob.attrs.data ?? {},
       );
       await finishRun(deps.db.knex, runId, 'succeeded', counts);
@@ -90,6 +94,10 @@ function createAgenda(
 function schedulerOf(agenda: Agenda, stop: () => Promise<void>): Scheduler {
   return {
     agenda,
+    async runAt(when, jobName, data = {}) {
+      const job = await agenda.schedule(when, jobName, data);
+      return String(job.attrs._id);
+    },
     async runNow(jobName, data = {}) {
       const job = await agenda.now(jobName, data);
       return String(job.attrs._id);

@@ -1,6 +1,7 @@
 // Every route of the API, as one table keyed by operation id. Its type requires a route for every operation
 // of the contract, so a new operation without a handler does not compile.
 import type { CompleteRouteTable } from '../route';
+import { actionRoutes } from './actions';
 import { auditRoutes } from './audit';
 import { connectionRoutes } from './connections';
 import { deviceRoutes } from './devices';
@@ -19,4 +20,5 @@ export const ROUTES: CompleteRouteTable = {
   ...policyRoutes,
   ...findingRoutes,
   ...driftRoutes,
+  ...actionRoutes,
 };

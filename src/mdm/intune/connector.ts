@@ -13,8 +13,19 @@ import type {
   MdmConnector,
   NormalizedDevice,
   ReadNativeOptions,
+  RemoteAction,
+  RemoteActionStatus,
   RequestStats,
 } from '../connector';
+
+/** Intune's bound action for each of Warden's remote actions. */
+const INTUNE_ACTIONS: Record<RemoteAction, string> = {
+  wipe: 'wipe',
+  retire: 'retire',
+  lock: 'remoteLock',
+  sync: 'syncDevice',
+};
+
 import { MdmError } from '../errors';
 import { Resilience, type RetryPolicy, sharedBuckets } from '../resilience';
 import { devicesWithApps } from './apps';
@@ -113,6 +124,44 @@ export class IntuneConnector implements MdmConnector {
       else resolution.ids.set(name, matches[0]!.id.toLowerCase());
     }
     return resolution;
+  }
+
+  async sendAction(deviceExternalId: string, action: RemoteAction, options: ListOptions = {}): Promise<void> {
+    const path = `${this.graphRoot}/deviceManagement/managedDevices/${encodeURIComponent(deviceExternalId)}/${INTUNE_ACTIONS[action]}`;
+    // Device actions take an empty body; a wipe keeps nothing (no enrollment data, no user data).
+    const body = action === 'wipe' ? { keepEnrollmentData: false, keepUserData: false } : {};
+    await send(this.client.api(path), 'post', options.signal, body);
+    this.log.info({ deviceExternalId, action }, 'sent a remote action');
+  }
+
+  async actionStatus(
+    deviceExternalId: string,
+    action: RemoteAction,
+    options: ListOptions = {},
+  ): Promise<RemoteActionStatus> {
+    const path = `${this.graphRoot}/deviceManagement/managedDevices/${encodeURIComponent(deviceExternalId)}`;
+    let device: {
+      deviceActionResults?: Array<{ actionName?: string; actionState?: string; startDateTime?: string }> | null;
+    };
+    try {
+      device = await send(
+        this.client.api(path).select('id,deviceActionResults,managementState'),
+        'get',
+        options.signal,
+      );
+    } catch (error) {
+      // A retired or wiped device leaves Intune's inventory: that is the action's end, not an error.
+      if (error instanceof MdmError && error.kind === 'not-found') return { state: 'gone', startedAt: null };
+      throw error;
+    }
+    const result = (device.deviceActionResults ?? []).find((r) => r.actionName === INTUNE_ACTIONS[action]);
+    if (!result) return { state: 'none', startedAt: null };
+    const startedAt = result.startDateTime ? new Date(result.startDateTime) : null;
+    const state = result.actionState;
+    if (state === 'done') return { state: 'done', startedAt };
+    if (state === 'failed' || state === 'notSupported') return { state: 'failed', startedAt };
+    if (state === 'canceled') return { state: 'canceled', startedAt };
+    return { state: 'pending', startedAt };
   }
 
   /** Carries out changes one by one, in order; the first failure stops the rest and is thrown. */
