@@ -1,6 +1,8 @@
 // Every hour (and on demand through POST /v1/connections/{id}/sync with scope "directory"): the directory behind
 // each enabled connection listed (src/directory/sync.ts), then that connection's device findings evaluated, so
-// devices of people who left show as owner-departed. One failing connection does not stop the others.
+// devices of people who left show as owner-departed, and those whose policies say so are offboarded (their
+// devices retired without approval: src/actions/offboarding.ts). One failing connection does not stop the others.
+import { offboardDeparted } from '../src/actions/offboarding';
 import { syncDirectory } from '../src/directory/sync';
 import { evaluateFindings } from '../src/findings/evaluate';
 import { type JobCounts, type JobDefinition, JobFailure } from '../src/worker/job';
@@ -13,13 +15,20 @@ export const directorySync: JobDefinition<DirectorySyncData> = {
   every: '1 hour',
   lockLifetimeMs: 30 * 60_000,
   concurrency: 1,
-  async run({ db, log, config, secretBox, touch }, data) {
+  async run({ db, log, config, secretBox, touch, enqueue }, data) {
     const ids: string[] = data.connectionId
       ? [data.connectionId]
       : (await db.knex('connections').where({ enabled: true }).orderBy('name').select('id')).map(
           (c: { id: string }) => c.id,
         );
-    const counts: JobCounts = { connections: ids.length, failed: 0, users: 0, deleted: 0, findingsOpened: 0 };
+    const counts: JobCounts = {
+      connections: ids.length,
+      failed: 0,
+      users: 0,
+      deleted: 0,
+      findingsOpened: 0,
+      offboarded: 0,
+    };
     const failures: string[] = [];
     for (const connectionId of ids) {
       const result = await syncDirectory(
@@ -35,7 +44,11 @@ export const directorySync: JobDefinition<DirectorySyncData> = {
         continue;
       }
       counts.findingsOpened! += (await evaluateFindings(db.knex, { connectionId })).opened;
+      const departures = await offboardDeparted(db.knex, config.actions, connectionId, log);
+      counts.offboarded! += departures.offboarded;
     }
+    // Retires requested without approval are due at once (or after their cancel window, on the dispatcher's schedule).
+    if (counts.offboarded! > 0) await enqueue('action-dispatch', {});
     if (failures.length > 0) throw new JobFailure(failures.join('; '), counts);
     return counts;
   },

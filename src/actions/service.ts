@@ -112,6 +112,8 @@ export async function requestAction(
   request: ActionRequest,
   by: By,
   now = new Date(),
+  /** Set when a policy allows this action without approval (a departed user's retire): why, for the audit. */
+  automatic: string | null = null,
 ): Promise<{ action: ActionView; created: boolean }> {
   const requesterKey = actorKey(by.actor);
   const requestHash = createHash('sha256')
@@ -175,7 +177,7 @@ export async function requestAction(
         field: 'body.devices',
       });
     }
-    const required = approvalsRequired(request.kind, breakGlass);
+    const required = automatic ? 0 : approvalsRequired(request.kind, breakGlass);
     const sendAfter =
       required === 0 ? new Date(now.getTime() + cancelWindowSeconds(request.kind, safety) * 1000) : null;
     const [row] = await trx('actions')
@@ -217,6 +219,7 @@ export async function requestAction(
         devices: devices.map((d) => d.id),
         breakGlass,
         approvalsRequired: required,
+        automatic,
       },
     });
     return { id: row.id as string, created: true };

@@ -141,3 +141,15 @@ export async function syncDirectory(
     return { outcome: 'failed', counts, errorKind: kind, error: message };
   }
 }
+
+/**
+ * SQL over devices `d`, their connection `c` and their directory user `u` (left-joined on the connection and
+ * d.user_external_id): the owner's standing. A user missing from a complete listing made after the device was
+ * first seen has been deleted; one missing from an older listing may simply be newer than it.
+ */
+export const OWNER_STATE_SQL = `case
+  when d.user_external_id is null then 'unknown'
+  when u.deleted_at is not null then 'deleted'
+  when u.external_id is not null then case when u.enabled then 'active' else 'disabled' end
+  when c.last_directory_sync_at > d.first_seen_at then 'deleted'
+  else 'unknown' end`;

@@ -4,6 +4,7 @@
 // that are gone are resolved too. Whether the MDM holds the controls kept by settings comes from the last drift
 // check that could read each tenant.
 import type { Knex } from 'knex';
+import { OWNER_STATE_SQL } from '../directory/sync';
 import type { DriftCheck } from '../policies/drift-check';
 import type { Policy } from '../policies/model';
 import { getPolicy, listPolicies } from '../policies/store';
@@ -153,14 +154,7 @@ export async function evaluateFindings(
         'd.last_check_in_at',
         'd.user_external_id',
         'd.user_principal_name',
-        // A user missing from a complete listing made after the device was first seen has been deleted; one
-        // missing from an older listing may simply be newer than it.
-        knex.raw(`case
-          when d.user_external_id is null then 'unknown'
-          when u.deleted_at is not null then 'deleted'
-          when u.external_id is not null then case when u.enabled then 'active' else 'disabled' end
-          when c.last_directory_sync_at > d.first_seen_at then 'deleted'
-          else 'unknown' end as owner_state`),
+        knex.raw(`${OWNER_STATE_SQL} as owner_state`),
       )
       .join('connections as c', 'c.id', 'd.connection_id')
       .leftJoin('directory_users as u', (j) =>

@@ -470,6 +470,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/offboarding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retire every device of a person who leaves, across connections
+         * @description Requests a `retire` (company data and managed apps only) of every device the user holds that is not
+         *     gone, under the action rules: it needs a second admin's approval, unless the directory says the user left
+         *     (disabled or deleted) and a policy targeting each of their devices lists `retire` in its remediation
+         *     steps; then it is sent without approval (`automatic` says why). The directory-sync job does this by itself
+         *     for departures it finds. Follow it with `GET /v1/actions/{id}`; `remaining` counts the devices whose
+         *     retire is not confirmed yet. A user holding no device gets `action: null`.
+         */
+        post: operations["offboardUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/actions/{id}": {
         parameters: {
             query?: never;
@@ -1010,6 +1035,14 @@ export interface components {
              * @default false
              */
             breakGlass: boolean;
+        };
+        Offboarding: {
+            user: string;
+            action: null | components["schemas"]["Action"];
+            /** @description Why no approval was needed (null when one is). */
+            automatic: string | null;
+            /** @description Devices whose retire is not confirmed yet. */
+            remaining: number;
         };
         /**
          * @description requested: waiting for approval; scheduled: approved, waiting out its cancel window; sending: the MDM is
@@ -1962,6 +1995,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Action"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    offboardUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description User principal name or directory id. */
+                    user: string;
+                    reason: string;
+                    idempotencyKey: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The offboarding made earlier with this key, or nothing to do. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Offboarding"];
+                };
+            };
+            /** @description Offboarding requested. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Offboarding"];
                 };
             };
             default: components["responses"]["Problem"];

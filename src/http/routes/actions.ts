@@ -1,4 +1,6 @@
 // /v1/actions: remote wipe, retire, lock and sync, requested under the safety rules, approved, canceled, read.
+
+import { offboard } from '../../actions/offboarding';
 import type { ActionView } from '../../actions/service';
 import { approveAction, cancelAction, getAction, listActions, requestAction } from '../../actions/service';
 import type { AppDeps } from '../../app';
@@ -43,6 +45,24 @@ export const actionRoutes = {
       const { action, created } = await requestAction(deps.db.knex, deps.config.actions, { kind, ...rest }, by);
       if (created) await dispatchWhenDue(deps, action);
       return { status: created ? 201 : 200, body: present(action) };
+    },
+  },
+
+  offboardUser: {
+    roles: ['admin', 'automation'],
+    auditAction: 'action.request',
+    async handler({ input, deps, by }) {
+      const result = await offboard(deps.db.knex, deps.config.actions, input.body, by);
+      if (result.action && result.created) await dispatchWhenDue(deps, result.action);
+      return {
+        status: result.created ? 201 : 200,
+        body: {
+          user: result.user,
+          action: result.action && present(result.action),
+          automatic: result.automatic,
+          remaining: result.remaining,
+        },
+      };
     },
   },
 
