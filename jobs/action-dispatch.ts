@@ -15,7 +15,10 @@ export const actionDispatch: JobDefinition = {
   concurrency: 1,
   async run({ db, log, config, secretBox, touch, enqueueAt }) {
     const expired = await expireActions(db.knex);
-    const counts = await dispatchDue({ knex: db.knex, log, secretBox, extraCaPem: config.extraCaPem }, { touch });
+    const counts = await dispatchDue(
+      { knex: db.knex, log, secretBox, extraCaPem: config.extraCaPem, leaseMs: config.actions.leaseSeconds * 1000 },
+      { touch },
+    );
     // Devices report back within seconds to minutes: ask soon, and the confirm job keeps asking while any waits.
     if (counts.sent + counts.foundSent > 0)
       await enqueueAt(new Date(Date.now() + CONFIRM_AFTER_MS), 'action-confirm', {});

@@ -26,7 +26,9 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['requester_key', 'idempotency_key']);
     t.index(['requested_at', 'id']);
   });
-  await knex.raw(`alter table actions add constraint actions_kind_check check (kind in ('wipe', 'retire', 'lock', 'sync'))`);
+  await knex.raw(
+    `alter table actions add constraint actions_kind_check check (kind in ('wipe', 'retire', 'lock', 'sync'))`,
+  );
 
   await knex.schema.createTable('device_actions', (t) => {
     t.uuid('id').primary().defaultTo(knex.raw('gen_random_uuid()'));

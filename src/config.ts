@@ -35,6 +35,11 @@ export interface ActionSafety {
   fleetSharePercent: number;
   /** A request not approved within this many hours expires. */
   approvalHours: number;
+  /**
+   * How long a worker's claim on a device action holds before another may take it over (asking the MDM first).
+   * Keep it longer than one send can take with its retries: only a worker that died should lose its claim.
+   */
+  leaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -156,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
       destructivePerRequest: integer(env, 'WARDEN_DESTRUCTIVE_ACTIONS_PER_REQUEST', 10, 1, 100_000),
       fleetSharePercent: integer(env, 'WARDEN_ACTION_FLEET_SHARE_PERCENT', 5, 1, 100),
       approvalHours: integer(env, 'WARDEN_ACTION_APPROVAL_HOURS', 24, 1, 720),
+      leaseSeconds: integer(env, 'WARDEN_ACTION_LEASE_SECONDS', 300, 1, 86_400),
     },
   };
 }

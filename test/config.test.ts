@@ -26,6 +26,7 @@ describe('loadConfig', () => {
         destructivePerRequest: 10,
         fleetSharePercent: 5,
         approvalHours: 24,
+        leaseSeconds: 300,
       },
     });
   });
@@ -47,6 +48,7 @@ describe('loadConfig', () => {
       WARDEN_DESTRUCTIVE_ACTIONS_PER_REQUEST: '5',
       WARDEN_ACTION_FLEET_SHARE_PERCENT: '2',
       WARDEN_ACTION_APPROVAL_HOURS: '8',
+      WARDEN_ACTION_LEASE_SECONDS: '30',
     });
     expect(config).toEqual({
       port: 9000,
@@ -65,6 +67,7 @@ describe('loadConfig', () => {
         destructivePerRequest: 5,
         fleetSharePercent: 2,
         approvalHours: 8,
+        leaseSeconds: 30,
       },
     });
     expect(loadConfig({ WARDEN_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') }).secretKey).toEqual(

@@ -20,13 +20,12 @@ export interface DispatchDeps {
   secretBox: SecretBox | null;
   extraCaPem: string | null;
   connectorOptions?: Partial<ConnectorOptions>;
+  /** How long a claim holds before another run may take the device action over (asking the MDM first). */
+  leaseMs?: number;
 }
 
-/**
- * How long a claim holds before another run may take the device action over (asking the MDM first): longer than
- * a send can take with its retries, so a claim is only ever taken over from a worker that died.
- */
-export const LEASE_MS = 5 * 60_000;
+/** How long a claim holds by default (config: WARDEN_ACTION_LEASE_SECONDS). */
+export const DEFAULT_LEASE_MS = 5 * 60_000;
 /** The MDM's clock and ours may differ a little; an action found this long before our first attempt is not ours. */
 const CLOCK_SKEW_MS = 5_000;
 
@@ -59,7 +58,7 @@ interface DeviceActionRow {
 }
 
 /** Claims one due device action (scheduled and past its cancel window, or sending with an expired lease). */
-async function claim(knex: Knex, now: Date): Promise<DeviceActionRow | null> {
+async function claim(knex: Knex, now: Date, leaseMs: number): Promise<DeviceActionRow | null> {
   return knex.transaction(async (trx) => {
     const row = await trx('device_actions')
       .where((q) =>
@@ -78,7 +77,7 @@ async function claim(knex: Knex, now: Date): Promise<DeviceActionRow | null> {
         state: 'sending',
         attempts: trx.raw('attempts + 1'),
         first_attempt_at: trx.raw('coalesce(first_attempt_at, ?)', [now]),
-        lease_until: new Date(now.getTime() + LEASE_MS),
+        lease_until: new Date(now.getTime() + leaseMs),
         updated_at: now,
       })
       .returning(['id', 'action_id', 'connection_id', 'external_id', 'kind', 'attempts', 'first_attempt_at']);
@@ -125,7 +124,7 @@ export async function dispatchDue(
   const counts: DispatchCounts = { sent: 0, foundSent: 0, failed: 0, unsure: 0 };
   const connectorOf = connectorCache(deps);
   for (;;) {
-    const row = await claim(deps.knex, now());
+    const row = await claim(deps.knex, now(), deps.leaseMs ?? DEFAULT_LEASE_MS);
     if (!row) return counts;
     await options.touch?.();
     const log = deps.log.child({ deviceActionId: row.id, kind: row.kind, attempt: row.attempts });

@@ -16,6 +16,7 @@ const SAFETY: ActionSafety = {
   destructivePerRequest: 10,
   fleetSharePercent: 5,
   approvalHours: 24,
+  leaseSeconds: 300,
 };
 const admin = (id: string): Actor => ({ type: 'token', id, name: id, role: 'admin' });
 const facts = { kind: 'wipe' as const, devices: 1, fleet: 1000, destructiveLastHour: 0, breakGlass: false };

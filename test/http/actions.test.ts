@@ -57,6 +57,7 @@ describe('remote actions through the API and the worker', () => {
           destructivePerHour: 4,
           fleetSharePercent: 10,
           approvalHours: 24,
+          leaseSeconds: 300,
         },
       },
     });

@@ -59,6 +59,7 @@ describe('offboarding', () => {
           destructivePerHour: 1000,
           fleetSharePercent: 50,
           approvalHours: 24,
+          leaseSeconds: 300,
         },
       },
     });
