@@ -12,7 +12,9 @@ export const actionDispatch: JobDefinition = {
   description: 'Sends approved remote actions whose cancel window has passed, exactly once; expires stale requests',
   every: '30 seconds',
   lockLifetimeMs: 10 * 60_000,
-  concurrency: 1,
+  // Two at once: a run queued while another runs starts at once instead of at the next poll. Claims are row locks
+  // with a state change, so two runs never take the same device action.
+  concurrency: 2,
   async run({ db, log, config, secretBox, touch, enqueueAt }) {
     const expired = await expireActions(db.knex);
     const counts = await dispatchDue(
