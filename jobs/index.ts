@@ -7,6 +7,7 @@ import { connectionSync } from './connection-sync';
 import { directorySync } from './directory-sync';
 import { driftCheck } from './drift-check';
 import { syncDispatch } from './sync-dispatch';
+import { webhookDeliver } from './webhook-deliver';
 
 export const JOBS: readonly JobDefinition[] = [
   auditChainCheck,
@@ -16,4 +17,5 @@ export const JOBS: readonly JobDefinition[] = [
   driftCheck,
   actionDispatch,
   actionConfirm,
+  webhookDeliver,
 ];

@@ -10,6 +10,7 @@ import * as proposedPlans from './20261122_0007_proposed_plans';
 import * as directory from './20261122_0008_directory';
 import * as findingsEvaluated from './20261122_0009_findings_evaluated';
 import * as actions from './20261122_0010_actions';
+import * as webhooks from './20261122_0011_webhooks';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -26,4 +27,5 @@ export const MIGRATIONS: NamedMigration[] = [
   { name: '20261122_0008_directory', ...directory },
   { name: '20261122_0009_findings_evaluated', ...findingsEvaluated },
   { name: '20261122_0010_actions', ...actions },
+  { name: '20261122_0011_webhooks', ...webhooks },
 ];

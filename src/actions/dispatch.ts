@@ -12,6 +12,7 @@ import type { Logger } from '../log';
 import { type ConnectorOptions, createConnector } from '../mdm';
 import type { MdmConnector, RemoteAction } from '../mdm/connector';
 import { MdmError } from '../mdm/errors';
+import { emitEvent } from '../webhooks/events';
 import { DESTRUCTIVE } from './rules';
 
 export interface DispatchDeps {
@@ -97,12 +98,19 @@ async function settle(
       .where({ id: row.id, state: 'sending', attempts: row.attempts })
       .update({ ...update, lease_until: null, updated_at: new Date() });
     if (changed === 0) return false;
+    const details = { deviceActionId: row.id, kind: row.kind, attempt: row.attempts, ...audit.details };
     await appendAudit(trx, {
       actor: SYSTEM_ACTOR,
       action: audit.action,
       outcome: audit.outcome,
       target: { type: 'action', id: row.action_id },
-      details: { deviceActionId: row.id, kind: row.kind, attempt: row.attempts, ...audit.details },
+      details,
+    });
+    await emitEvent(trx, audit.outcome === 'failure' ? 'action.failed' : 'action.sent', {
+      actionId: row.action_id,
+      connectionId: row.connection_id,
+      deviceExternalId: row.external_id,
+      ...details,
     });
     return true;
   });
@@ -230,6 +238,14 @@ export async function confirmSent(deps: DispatchDeps, now = new Date()): Promise
         outcome: done ? 'success' : 'failure',
         target: { type: 'action', id: row.action_id },
         details: { deviceActionId: row.id, kind: row.kind, mdmState: status.state },
+      });
+      await emitEvent(trx, done ? 'action.confirmed' : 'action.failed', {
+        actionId: row.action_id,
+        deviceActionId: row.id,
+        connectionId: row.connection_id,
+        deviceExternalId: row.external_id,
+        kind: row.kind,
+        mdmState: status.state,
       });
     });
     if (done) counts.confirmed++;

@@ -7,6 +7,7 @@ import { appendAudit } from '../audit/store';
 import type { ActionSafety } from '../config';
 import { AppError, notFound } from '../errors';
 import { canonicalJson } from '../util/canonical-json';
+import { emitEvent } from '../webhooks/events';
 import {
   type ActionKind,
   actorKey,
@@ -222,6 +223,14 @@ export async function requestAction(
         automatic,
       },
     });
+    await emitEvent(trx, 'action.requested', {
+      actionId: row.id,
+      kind: request.kind,
+      reason: request.reason,
+      devices: devices.map((d) => d.id),
+      approvalsRequired: required,
+      automatic,
+    });
     return { id: row.id as string, created: true };
   });
   return { action: await getAction(knex, id.id), created: id.created };
@@ -265,6 +274,7 @@ export async function approveAction(
       requestId: by.requestId ?? null,
       details: { approvals: approvals.length, required: row.approvals_required, approved: complete },
     });
+    if (complete) await emitEvent(trx, 'action.approved', { actionId: id, kind: row.kind, approvals });
   });
   return getAction(knex, id);
 }
@@ -293,6 +303,7 @@ export async function cancelAction(knex: Knex, id: string, by: By, now = new Dat
       requestId: by.requestId ?? null,
       details: { canceledDevices: canceled },
     });
+    await emitEvent(trx, 'action.canceled', { actionId: id, kind: row.kind, canceledDevices: canceled });
   });
   return getAction(knex, id);
 }
@@ -313,6 +324,7 @@ export async function expireActions(knex: Knex, now = new Date()): Promise<numbe
         target: { type: 'action', id },
         details: { reason: 'not approved in time' },
       });
+      await emitEvent(trx, 'action.expired', { actionId: id });
     }
     return expired.length;
   });

@@ -8,6 +8,7 @@ import { OWNER_STATE_SQL } from '../directory/sync';
 import type { DriftCheck } from '../policies/drift-check';
 import type { Policy } from '../policies/model';
 import { getPolicy, listPolicies } from '../policies/store';
+import { emitEventsSql } from '../webhooks/events';
 import {
   controlsFor,
   type DeviceControls,
@@ -48,7 +49,14 @@ written as (
   on conflict (device_id, rule) where resolved_at is null do update
     set severity = excluded.severity, evidence = excluded.evidence
   where (findings.severity, findings.evidence) is distinct from (excluded.severity, excluded.evidence)
-  returning (xmax = 0) as inserted
+  returning id, device_id, connection_id, rule, severity, evidence, (xmax = 0) as inserted
+),
+-- A new critical finding is reported to the webhooks subscribed to it, in this same statement.
+critical as (
+  ${emitEventsSql(`select 'finding.critical', jsonb_build_object('findingId', x.id, 'deviceId', x.device_id,
+      'connectionId', x.connection_id, 'rule', x.rule, 'severity', x.severity, 'evidence', x.evidence)
+    from written x where x.inserted and x.severity = 'critical'`)}
+  returning 1
 ),
 resolved as (
   update findings f set resolved_at = :now, last_seen_at = greatest(f.last_seen_at, c.findings_evaluated_at)

@@ -552,6 +552,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook subscriptions (never their secrets) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to events (action state changes, critical findings)
+         * @description Each event is POSTed as JSON `{id, event, createdAt, data}` with the headers `X-Warden-Event`,
+         *     `X-Warden-Delivery` (the id: deliveries are at least once, so use it to drop repeats),
+         *     `X-Warden-Timestamp` (Unix seconds) and `X-Warden-Signature: sha256=<hex>`, the HMAC-SHA256 of
+         *     `<timestamp>.<body>` with the webhook's secret. The secret is returned once, here. A non-2xx answer is
+         *     retried with backoff (30 s, doubling, at most an hour apart) up to 12 attempts. Events: `action.requested`,
+         *     `action.approved`, `action.canceled`, `action.expired`, `action.sent`, `action.confirmed`,
+         *     `action.failed`, `finding.critical` (a critical finding opened); `action.*` subscribes to every action
+         *     event. The URL must be https (http only to localhost).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unsubscribe; deliveries not yet made are dropped */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1014,6 +1061,14 @@ export interface components {
                 platform: components["schemas"]["Platform"];
                 userPrincipalName: string | null;
             } | null;
+        };
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            url: string;
+            events: string[];
+            /** Format: date-time */
+            createdAt: string;
         };
         ActorRef: {
             /** @enum {string} */
@@ -2104,6 +2159,81 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Action"];
                 };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Subscriptions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Webhook"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    url: string;
+                    events: ("action.*" | "action.requested" | "action.approved" | "action.canceled" | "action.expired" | "action.sent" | "action.confirmed" | "action.failed" | "finding.critical")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Subscribed; the secret is shown only now. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"] & {
+                        /** @description Signs every delivery; shown only once. */
+                        secret: string;
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             default: components["responses"]["Problem"];
         };

@@ -53,6 +53,17 @@ describe('evaluateFindings', () => {
         deviceExternalId: withWhatsApp.externalId,
       },
     ]);
+    // A webhook subscribed to critical findings hears of the new one, in the evaluation's own statement.
+    const [hook] = await db
+      .knex('webhooks')
+      .insert({
+        url: 'https://hooks.example/w',
+        secret_sealed: 'x',
+        events: ['finding.critical'],
+        created_by: '{}',
+        created_at: T1,
+      })
+      .returning('id');
     expect(await evaluateFindings(db.knex, { connectionId, now: T1 })).toEqual({
       devices: 3,
       opened: 2,
@@ -64,6 +75,10 @@ describe('evaluateFindings', () => {
     expect(findings.map((f) => [f.rule, f.severity])).toEqual([
       ['blocked-messenger', 'critical'],
       ['unencrypted', 'high'],
+    ]);
+    const deliveries = await db.knex('webhook_deliveries').where({ webhook_id: hook.id });
+    expect(deliveries.map((d) => [d.event, d.payload.rule, d.payload.severity])).toEqual([
+      ['finding.critical', 'blocked-messenger', 'critical'],
     ]);
     expect(findings[0].evidence).toEqual({
       apps: [{ identifier: 'com.whatsapp', scope: 'work-profile', version: '2.24' }],

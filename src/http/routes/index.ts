@@ -10,6 +10,7 @@ import { findingRoutes } from './findings';
 import { operationRoutes } from './operations';
 import { policyRoutes } from './policies';
 import { tokenRoutes } from './tokens';
+import { webhookRoutes } from './webhooks';
 
 export const ROUTES: CompleteRouteTable = {
   ...operationRoutes,
@@ -21,4 +22,5 @@ export const ROUTES: CompleteRouteTable = {
   ...findingRoutes,
   ...driftRoutes,
   ...actionRoutes,
+  ...webhookRoutes,
 };
