@@ -6,6 +6,7 @@ import { auditChainCheck } from './audit-chain-check';
 import { connectionSync } from './connection-sync';
 import { directorySync } from './directory-sync';
 import { driftCheck } from './drift-check';
+import { postureSnapshot } from './posture-snapshot';
 import { syncDispatch } from './sync-dispatch';
 import { webhookDeliver } from './webhook-deliver';
 
@@ -18,4 +19,5 @@ export const JOBS: readonly JobDefinition[] = [
   actionDispatch,
   actionConfirm,
   webhookDeliver,
+  postureSnapshot,
 ];

@@ -11,6 +11,7 @@ import * as directory from './20261122_0008_directory';
 import * as findingsEvaluated from './20261122_0009_findings_evaluated';
 import * as actions from './20261122_0010_actions';
 import * as webhooks from './20261122_0011_webhooks';
+import * as posture from './20261122_0012_posture';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -28,4 +29,5 @@ export const MIGRATIONS: NamedMigration[] = [
   { name: '20261122_0009_findings_evaluated', ...findingsEvaluated },
   { name: '20261122_0010_actions', ...actions },
   { name: '20261122_0011_webhooks', ...webhooks },
+  { name: '20261122_0012_posture', ...posture },
 ];

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseSecretKey } from './connections/secret-box';
+import { EvidenceSigner, SigningCredentialsError } from './posture/evidence-signer';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -16,12 +17,27 @@ export interface Config {
   bootstrapToken: string | null;
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  /**
+   * How long an API process trusts a token it authenticated before asking the database again. Revoking is
+   * immediate in the process that revokes; other processes notice within this time.
+   */
+  tokenCacheMs: number;
   /** The 32-byte key that encrypts MDM credentials at rest; null lets the embedded database keep its own. */
   secretKey: Buffer | null;
   /** Extra certificate authorities (PEM) trusted for outbound MDM calls, e.g. an inspecting proxy's or an emulator's. */
   extraCaPem: string | null;
+  /** Signs posture evidence; null when WARDEN_EVIDENCE_CERT_FILE and WARDEN_EVIDENCE_KEY_FILE are unset. */
+  evidenceSigner: EvidenceSigner | null;
   /** The safety rules of remote actions (see src/actions/rules.ts). */
   actions: ActionSafety;
+  posture: PostureSettings;
+}
+
+export interface PostureSettings {
+  /** How long one API process reuses a posture summary it made (the figures change at evaluation, not per request). */
+  cacheMs: number;
+  /** How many days of daily posture snapshots the trend keeps. */
+  retentionDays: number;
 }
 
 export interface ActionSafety {
@@ -143,6 +159,40 @@ function extraCa(env: Env): string | null {
   return pem;
 }
 
+const EVIDENCE_CERT = 'WARDEN_EVIDENCE_CERT_FILE';
+const EVIDENCE_KEY = 'WARDEN_EVIDENCE_KEY_FILE';
+
+/** Both files or neither; the certificate and key are checked now so that a bad pair stops the start. */
+function evidenceSigner(env: Env): EvidenceSigner | null {
+  const certFile = read(env, EVIDENCE_CERT);
+  const keyFile = read(env, EVIDENCE_KEY);
+  if (certFile === undefined && keyFile === undefined) return null;
+  if (keyFile === undefined)
+    throw new ConfigError(EVIDENCE_KEY, `the signer's PEM private key, as ${EVIDENCE_CERT} is set`);
+  if (certFile === undefined)
+    throw new ConfigError(EVIDENCE_CERT, `the signer's PEM certificate, as ${EVIDENCE_KEY} is set`);
+  const readFile = (variable: string, file: string) => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        variable,
+        `a readable PEM file, but ${(error as NodeJS.ErrnoException).code ?? 'it'} reading ${file}`,
+      );
+    }
+  };
+  const certPem = readFile(EVIDENCE_CERT, certFile);
+  const keyPem = readFile(EVIDENCE_KEY, keyFile);
+  try {
+    return EvidenceSigner.fromPem(certPem, keyPem);
+  } catch (error) {
+    if (error instanceof SigningCredentialsError) {
+      throw new ConfigError(error.part === 'key' ? EVIDENCE_KEY : EVIDENCE_CERT, error.expected);
+    }
+    throw error;
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   return {
     port: integer(env, 'PORT', 8080, 0, 65535),
@@ -153,8 +203,10 @@ export function loadConfig(env: Env = process.env): Config {
     bootstrapToken: bootstrapToken(env),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     bodyLimitBytes: bodyLimit(env),
+    tokenCacheMs: integer(env, 'WARDEN_TOKEN_CACHE_MS', 5000, 0, 60_000),
     secretKey: secretKey(env),
     extraCaPem: extraCa(env),
+    evidenceSigner: evidenceSigner(env),
     actions: {
       cancelWindowSeconds: integer(env, 'WARDEN_ACTION_CANCEL_WINDOW_SECONDS', 120, 0, 86_400),
       destructivePerHour: integer(env, 'WARDEN_DESTRUCTIVE_ACTIONS_PER_HOUR', 20, 1, 100_000),
@@ -162,6 +214,10 @@ export function loadConfig(env: Env = process.env): Config {
       fleetSharePercent: integer(env, 'WARDEN_ACTION_FLEET_SHARE_PERCENT', 5, 1, 100),
       approvalHours: integer(env, 'WARDEN_ACTION_APPROVAL_HOURS', 24, 1, 720),
       leaseSeconds: integer(env, 'WARDEN_ACTION_LEASE_SECONDS', 300, 1, 86_400),
+    },
+    posture: {
+      cacheMs: integer(env, 'WARDEN_POSTURE_CACHE_MS', 1000, 0, 60_000),
+      retentionDays: integer(env, 'WARDEN_POSTURE_RETENTION_DAYS', 400, 90, 3650),
     },
   };
 }

@@ -11,7 +11,8 @@ export type AppErrorKind =
   | 'method-not-allowed'
   | 'conflict'
   | 'precondition-failed'
-  | 'not-ready';
+  | 'not-ready'
+  | 'evidence-signing-not-configured';
 
 export class AppError extends Error {
   constructor(

@@ -27,15 +27,28 @@ const SECRET_KEYS = [
 
 export const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
 
+/**
+ * Each logger's sibling for access log lines: same level and destination, without the redaction pass, which
+ * costs more than the rest of a request to a cached route. An access line holds only the fields `observe` puts
+ * there (request id, method, route, path without query, status, duration, token id): never a secret.
+ */
+const accessLoggers = new WeakMap<Logger, Logger>();
+
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
-  return pino(
-    {
-      level,
-      base: { service: 'warden' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination,
-  );
+  const options: pino.LoggerOptions = {
+    level,
+    base: { service: 'warden' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  // One stream for both, so their lines never interleave mid-line.
+  const stream = destination ?? pino.destination(1);
+  const log = pino({ ...options, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, stream);
+  accessLoggers.set(log, pino(options, stream));
+  return log;
+}
+
+/** The logger for access lines of `log` (itself when it was not made by createLogger). */
+export function accessLoggerOf(log: Logger): Logger {
+  return accessLoggers.get(log) ?? log;
 }

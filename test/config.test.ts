@@ -1,7 +1,10 @@
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config';
+import { createCertificateAuthority, issueCertificate } from '../src/sim/tls';
 
 const CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const caFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'warden-config-')), 'ca.pem');
@@ -49,6 +52,9 @@ describe('loadConfig', () => {
       WARDEN_ACTION_FLEET_SHARE_PERCENT: '2',
       WARDEN_ACTION_APPROVAL_HOURS: '8',
       WARDEN_ACTION_LEASE_SECONDS: '30',
+      WARDEN_TOKEN_CACHE_MS: '2000',
+      WARDEN_POSTURE_CACHE_MS: '250',
+      WARDEN_POSTURE_RETENTION_DAYS: '120',
     });
     expect(config).toEqual({
       port: 9000,
@@ -58,9 +64,11 @@ describe('loadConfig', () => {
       bootstrapToken: 'x'.repeat(40),
       logLevel: 'debug',
       bodyLimitBytes: 512 * 1024,
+      tokenCacheMs: 2000,
       databasePoolMax: 20,
       secretKey: Buffer.alloc(32, 0xab),
       extraCaPem: CA_PEM,
+      evidenceSigner: null,
       actions: {
         cancelWindowSeconds: 300,
         destructivePerHour: 50,
@@ -69,6 +77,7 @@ describe('loadConfig', () => {
         approvalHours: 8,
         leaseSeconds: 30,
       },
+      posture: { cacheMs: 250, retentionDays: 120 },
     });
     expect(loadConfig({ WARDEN_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') }).secretKey).toEqual(
       Buffer.alloc(32, 1),
@@ -105,5 +114,119 @@ describe('loadConfig', () => {
     expect((thrown as ConfigError).variable).toBe(variable);
     expect((thrown as Error).message).toMatch(message);
     expect((thrown as Error).message).not.toContain('\n');
+  });
+});
+
+describe('loadConfig: evidence signing', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-evidence-config-'));
+  const file = (name: string, content: string) => {
+    fs.writeFileSync(path.join(dir, name), content);
+    return path.join(dir, name);
+  };
+  const ca = createCertificateAuthority('Evidence Test CA');
+  const signer = issueCertificate(ca, { commonName: 'Warden evidence', usage: 'signing' });
+  const other = issueCertificate(ca, { commonName: 'Someone else', usage: 'signing' });
+  const certFile = file('signer.pem', signer.certPem + ca.certPem);
+  const pkcs8File = file('signer-key.pem', signer.keyPem);
+  const pkcs1Pem = createPrivateKey(signer.keyPem).export({ type: 'pkcs1', format: 'pem' }) as string;
+  const pkcs1File = file('signer-key-rsa.pem', pkcs1Pem);
+  /** The base64 body of the key, as it would appear if it leaked anywhere. */
+  const keyBody = signer.keyPem.split('\n')[1]!;
+
+  function refusal(env: Record<string, string>): ConfigError {
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).not.toContain('\n');
+      return error as ConfigError;
+    }
+    throw new Error('loadConfig accepted the configuration');
+  }
+
+  it('is off when neither variable is set', () => {
+    expect(loadConfig({}).evidenceSigner).toBeNull();
+  });
+
+  it.each([
+    ['PKCS#8', pkcs8File],
+    ['PKCS#1', pkcs1File],
+  ])('accepts a %s RSA key matching the certificate, and never shows the key', (_format, keyFile) => {
+    const config = loadConfig({ WARDEN_EVIDENCE_CERT_FILE: certFile, WARDEN_EVIDENCE_KEY_FILE: keyFile });
+    expect(config.evidenceSigner?.info).toMatchObject({
+      subject: 'CN=Warden evidence, O=Warden test PKI',
+      issuer: 'CN=Evidence Test CA, O=Warden test PKI',
+    });
+    expect(config.evidenceSigner?.needsPurposeAny).toBe(false);
+    expect(JSON.stringify(config)).not.toContain(keyBody);
+    expect(inspect(config, { depth: 10, showHidden: true })).not.toContain(keyBody);
+  });
+
+  it('refuses one variable without the other, naming the missing one', () => {
+    expect(refusal({ WARDEN_EVIDENCE_CERT_FILE: certFile }).variable).toBe('WARDEN_EVIDENCE_KEY_FILE');
+    expect(refusal({ WARDEN_EVIDENCE_KEY_FILE: pkcs8File }).variable).toBe('WARDEN_EVIDENCE_CERT_FILE');
+  });
+
+  it('refuses a key that belongs to another certificate', () => {
+    const error = refusal({
+      WARDEN_EVIDENCE_CERT_FILE: file('other.pem', other.certPem),
+      WARDEN_EVIDENCE_KEY_FILE: pkcs8File,
+    });
+    expect(error.variable).toBe('WARDEN_EVIDENCE_KEY_FILE');
+    expect(error.message).toMatch(
+      /^WARDEN_EVIDENCE_KEY_FILE: expected the private key of the first certificate .* belongs to another certificate$/,
+    );
+    expect(error.message).not.toContain(keyBody);
+  });
+
+  it.each([
+    [
+      'an unreadable key file',
+      { WARDEN_EVIDENCE_KEY_FILE: path.join(dir, 'missing.pem') },
+      'WARDEN_EVIDENCE_KEY_FILE',
+      /a readable PEM file, but ENOENT/,
+    ],
+    [
+      'a certificate file without certificates',
+      { WARDEN_EVIDENCE_CERT_FILE: file('empty.pem', 'nothing here') },
+      'WARDEN_EVIDENCE_CERT_FILE',
+      /PEM certificates, but the file holds none/,
+    ],
+    [
+      'a key that is not PEM',
+      { WARDEN_EVIDENCE_KEY_FILE: file('garbage-key.pem', 'garbage') },
+      'WARDEN_EVIDENCE_KEY_FILE',
+      /an unencrypted PEM RSA private key/,
+    ],
+    [
+      'an EC key',
+      {
+        WARDEN_EVIDENCE_KEY_FILE: file(
+          'ec-key.pem',
+          generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+            type: 'pkcs8',
+            format: 'pem',
+          }) as string,
+        ),
+      },
+      'WARDEN_EVIDENCE_KEY_FILE',
+      /an RSA private key, but it is ec/,
+    ],
+    [
+      'an expired certificate',
+      (() => {
+        const expired = issueCertificate(ca, { commonName: 'expired', usage: 'signing', validityDays: 0 });
+        return {
+          WARDEN_EVIDENCE_CERT_FILE: file('expired.pem', expired.certPem),
+          WARDEN_EVIDENCE_KEY_FILE: file('expired-key.pem', expired.keyPem),
+        };
+      })(),
+      'WARDEN_EVIDENCE_CERT_FILE',
+      /a signer certificate valid now, but the first certificate is valid from/,
+    ],
+  ])('refuses %s, naming the variable', (_case, env, variable, message) => {
+    const error = refusal({ WARDEN_EVIDENCE_CERT_FILE: certFile, WARDEN_EVIDENCE_KEY_FILE: pkcs8File, ...env });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(message);
   });
 });

@@ -149,6 +149,8 @@ export async function revokeToken(
       details: { name: row.name, role: row.role },
     });
   });
+  // After the commit: a request racing the revocation could otherwise cache the token again.
+  forgetToken(knex, id);
 }
 
 export type AuthenticationFailure = 'unknown' | 'revoked' | 'expired';
@@ -156,13 +158,43 @@ export type AuthenticationFailure = 'unknown' | 'revoked' | 'expired';
 /** Recording every use would write on every request; once a minute is precise enough to spot stale tokens. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-export async function authenticate(knex: Knex, secret: string): Promise<Principal | AuthenticationFailure> {
-  const row: TokenRow | undefined = await knex('api_tokens')
-    .where({ token_hash: hashTokenSecret(secret) })
-    .first();
+interface RecentToken {
+  principal: Principal;
+  expiresAt: number | null;
+  /** Until when this process trusts the entry without asking the database again. */
+  trustedUntil: number;
+}
+
+/**
+ * Tokens this process authenticated recently, per database, by secret hash: a busy API does not ask PostgreSQL
+ * for the same token on every request. Revoking clears the entry here at once; another API process notices
+ * within its cache time (WARDEN_TOKEN_CACHE_MS). Expiry is checked on every request.
+ */
+const recentTokens = new WeakMap<Knex, Map<string, RecentToken>>();
+const RECENT_TOKENS_MAX = 10_000;
+
+function forgetToken(knex: Knex, tokenId: string): void {
+  const recent = recentTokens.get(knex);
+  if (!recent) return;
+  for (const [hash, entry] of recent) if (entry.principal.tokenId === tokenId) recent.delete(hash);
+}
+
+export async function authenticate(
+  knex: Knex,
+  secret: string,
+  options: { cacheMs?: number } = {},
+): Promise<Principal | AuthenticationFailure> {
+  const hash = hashTokenSecret(secret);
+  const now = Date.now();
+  const recent = recentTokens.get(knex);
+  const known = recent?.get(hash);
+  if (known && known.trustedUntil > now) {
+    if (known.expiresAt !== null && known.expiresAt <= now) return 'expired';
+    return known.principal;
+  }
+  const row: TokenRow | undefined = await knex('api_tokens').where({ token_hash: hash }).first();
   if (!row) return 'unknown';
   if (row.revoked_at) return 'revoked';
-  const now = Date.now();
   if (row.expires_at && row.expires_at.getTime() <= now) return 'expired';
   if (!isRole(row.role)) return 'unknown';
   if (!row.last_used_at || now - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
@@ -170,7 +202,20 @@ export async function authenticate(knex: Knex, secret: string): Promise<Principa
       .where({ id: row.id })
       .update({ last_used_at: new Date(now) });
   }
-  return { tokenId: row.id, name: row.name, role: row.role };
+  const principal: Principal = { tokenId: row.id, name: row.name, role: row.role };
+  const cacheMs = options.cacheMs ?? 0;
+  if (cacheMs > 0) {
+    let cache = recent;
+    if (!cache) {
+      cache = new Map();
+      recentTokens.set(knex, cache);
+    }
+    if (cache.size >= RECENT_TOKENS_MAX) cache.clear();
+    // Re-checked no later than the minute its last use is recorded, so last_used_at keeps its resolution.
+    const trustedFor = Math.min(cacheMs, LAST_USED_RESOLUTION_MS);
+    cache.set(hash, { principal, expiresAt: row.expires_at?.getTime() ?? null, trustedUntil: now + trustedFor });
+  }
+  return principal;
 }
 
 /**
@@ -180,9 +225,10 @@ export async function authenticate(knex: Knex, secret: string): Promise<Principa
  */
 export async function ensureBootstrapToken(knex: Knex, secret: string): Promise<'created' | 'unchanged'> {
   const hash = hashTokenSecret(secret);
-  return knex.transaction(async (trx) => {
+  const replacedIds: string[] = [];
+  const outcome = await knex.transaction(async (trx) => {
     const existing: TokenRow | undefined = await trx('api_tokens').where({ token_hash: hash }).forUpdate().first();
-    if (existing && !existing.revoked_at && existing.role === 'admin') return 'unchanged';
+    if (existing && !existing.revoked_at && existing.role === 'admin') return 'unchanged' as const;
     if (existing) {
       throw new AppError(
         'conflict',
@@ -209,6 +255,9 @@ export async function ensureBootstrapToken(knex: Knex, secret: string): Promise<
       target: { type: 'token', id: row.id },
       details: { revokedPreviousBootstrapTokens: replaced.map((r: { id: string }) => r.id) },
     });
-    return 'created';
+    replacedIds.push(...replaced.map((r: { id: string }) => r.id));
+    return 'created' as const;
   });
+  for (const id of replacedIds) forgetToken(knex, id);
+  return outcome;
 }

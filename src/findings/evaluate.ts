@@ -2,12 +2,15 @@
 // owner's standing in the directory, the rules run in memory, and each batch's findings are written in one
 // statement (opened or updated) with the batch's open findings that no longer hold resolved. Findings of devices
 // that are gone are resolved too. Whether the MDM holds the controls kept by settings comes from the last drift
-// check that could read each tenant.
+// check that could read each tenant. The same pass tallies the posture figures (devices by state, open findings,
+// alignment of each policy's controls) and stores them per connection for GET /v1/posture/summary.
 import type { Knex } from 'knex';
 import { OWNER_STATE_SQL } from '../directory/sync';
 import type { DriftCheck } from '../policies/drift-check';
 import type { Policy } from '../policies/model';
 import { getPolicy, listPolicies } from '../policies/store';
+import { PostureTally } from '../posture/aggregate';
+import { canonicalJson } from '../util/canonical-json';
 import { emitEventsSql } from '../webhooks/events';
 import {
   controlsFor,
@@ -17,6 +20,7 @@ import {
   type EvaluatedDevice,
   evaluateDevice,
   type OwnerState,
+  type SettingControl,
 } from './rules';
 
 const BATCH = 5000;
@@ -84,7 +88,9 @@ interface DeviceRow {
   owner_state: OwnerState;
 }
 
-type SettingControl = 'workDataBackup' | 'crossProfileContacts';
+/** Whether two versions of a control ask the same of the MDM (its mode aside). */
+const sameAsk = (a: { mode: string } | undefined, b: { mode: string } | undefined) =>
+  canonicalJson({ ...a, mode: null }) === canonicalJson({ ...b, mode: null });
 
 /**
  * For one connection and platform: how each policy's settings-kept control stands in the MDM, from the latest
@@ -117,8 +123,7 @@ async function enforcementLookup(knex: Knex): Promise<(connectionId: string, pla
       if (check.status === 'not-applied') return 'not-applied';
       // What the tenant was checked against must ask the same of this control as the current version does.
       const was = applied.get(`${check.policy_name} ${check.policy_version}`)?.controls[control];
-      const now = policy.controls[control];
-      if (!was || was.mode === 'report' || was.allowed !== now?.allowed) return 'not-applied';
+      if (!was || was.mode === 'report' || !sameAsk(was, policy.controls[control])) return 'not-applied';
       const broken = check.events.some(
         (e) => !e.remediated && e.controls.includes(control) && e.key.startsWith(`${platform}-`),
       );
@@ -131,7 +136,8 @@ export async function evaluateFindings(
   options: { connectionId?: string; now?: Date } = {},
 ): Promise<EvaluationCounts> {
   const now = options.now ?? new Date();
-  const policies: Policy[] = (await listPolicies(knex)).map((v) => v.policy);
+  const versions = await listPolicies(knex);
+  const policies: Policy[] = versions.map((v) => v.policy);
   const names = new Map<string, string>(
     (await knex('connections').select('id', 'name')).map((c: { id: string; name: string }) => [c.id, c.name]),
   );
@@ -146,6 +152,9 @@ export async function evaluateFindings(
     }
     return controls;
   };
+  const tally = new PostureTally(versions, (id) => names.get(id) ?? '', enforcementIn, now);
+  if (options.connectionId) tally.include(options.connectionId);
+  else for (const id of names.keys()) tally.include(id);
   const counts: EvaluationCounts = { devices: 0, opened: 0, held: 0, updated: 0, resolved: 0 };
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
@@ -200,11 +209,9 @@ export async function evaluateFindings(
         apps: apps.get(row.id) ?? [],
         owner: { state: row.owner_state, externalId: row.user_external_id, principalName: row.user_principal_name },
       };
-      return evaluateDevice(device, controlsOf(row.connection_id, row.platform), now).map((f) => ({
-        device_id: row.id,
-        connection_id: row.connection_id,
-        ...f,
-      }));
+      const found = evaluateDevice(device, controlsOf(row.connection_id, row.platform), now);
+      tally.add(device, found);
+      return found.map((f) => ({ device_id: row.id, connection_id: row.connection_id, ...f }));
     });
     const result = await knex.raw(WRITE_FINDINGS, {
       findings: JSON.stringify(findings),
@@ -230,5 +237,6 @@ export async function evaluateFindings(
   const evaluated = knex('connections');
   if (options.connectionId) evaluated.where({ id: options.connectionId });
   await evaluated.update({ findings_evaluated_at: now });
+  await tally.save(knex, now);
   return counts;
 }

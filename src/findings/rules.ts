@@ -72,8 +72,11 @@ export const NO_CONTROLS: DeviceControls = {
   crossProfileContacts: null,
 };
 
+/** Controls kept by MDM settings (app protection), whose state comes from drift checks rather than the device. */
+export type SettingControl = 'workDataBackup' | 'crossProfileContacts' | 'crossProfileDataSharing';
+
 /** How a policy's control stands in the MDM of the device's connection, for its platform. */
-export type EnforcementOf = (policy: Policy, control: 'workDataBackup' | 'crossProfileContacts') => Enforcement;
+export type EnforcementOf = (policy: Policy, control: SettingControl) => Enforcement;
 
 /**
  * The controls of the policies that target this connection and platform. Groups are not resolved yet: all

@@ -72,6 +72,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The web dashboard (an HTML page; it signs in with an API token and reads /v1)
+         * @description A static page: no data is in it, so no token is needed to load it. In the browser it asks for an API token
+         *     (kept in the tab's sessionStorage only) and reads the posture, findings and devices through `/v1`. Served
+         *     with a strict Content-Security-Policy (scripts, styles and connections to this origin only; no framing).
+         */
+        get: operations["getDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/assets/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A file of the dashboard: `dashboard.js`, `dashboard.css` and the modules the script imports (`api.js`,
+                 *     `dom.js`, `charts.js`, `overview.js`, `panels.js`, `device.js`). Any other name is a 404.
+                 */
+                file: string;
+            };
+            cookie?: never;
+        };
+        /** A script or stylesheet of the web dashboard */
+        get: operations["getDashboardAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who the token in this request is (its id, name and role)
+         * @description Lets a client such as the dashboard know who signed in and what its role allows.
+         */
+        get: operations["getSelf"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tokens": {
         parameters: {
             query?: never;
@@ -552,6 +617,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/posture/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the fleet stands, from aggregates the evaluation keeps
+         * @description Devices by state (`compliant`: no open finding and the MDM says compliant; `noncompliant`: an open
+         *     finding or the MDM says noncompliant or in grace period; `unknown`: the MDM does not know and nothing is
+         *     known to fail; `gone`: missing from a complete sync), by platform, ownership and connection; open findings
+         *     by rule and severity; the alignment of each policy and control (the share of targeted devices where the
+         *     control is known to hold: `notEnforceable` and `unknown` are counted apart and never as holding); pending
+         *     and recent destructive actions; and when each connection last synced completely and was last evaluated.
+         *
+         *     Device, finding and alignment figures are materialized by each evaluation (after every sync, directory
+         *     sync and drift check), not computed per request; `asOf` says when. Answers are cached for at most
+         *     `WARDEN_POSTURE_CACHE_MS` (default 1000 ms); `generatedAt` says when this one was made.
+         */
+        get: operations["getPostureSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/posture/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Daily snapshots of the posture, oldest first
+         * @description The posture-snapshot job records the summary's device, finding and alignment figures once per day (the
+         *     latest figures of a day win; a day on which no snapshot was taken is absent, never interpolated).
+         *     Snapshots are kept for `WARDEN_POSTURE_RETENTION_DAYS` (default 400).
+         */
+        get: operations["getPostureTrend"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/posture/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A signed snapshot of posture, policies, open findings and the audit chain, verifiable with openssl
+         * @description `document` is canonical JSON (keys sorted, no whitespace) of the posture summary, the current version of
+         *     every policy, every open finding and the audit chain's head with the result of verifying the chain, all
+         *     read in one REPEATABLE READ transaction so that the parts agree (see `PostureEvidenceDocument`).
+         *     `signature` is a detached PKCS#7 (CMS) SignedData over the document's UTF-8 bytes: SHA-256 with RSA,
+         *     signed attributes contentType, messageDigest and signingTime, carrying the signer's certificate and the
+         *     chain configured with it. Save the document byte for byte (`jq -j .document`, not `jq -r`, which adds a
+         *     newline) as `evidence.json` and the signature as `evidence.p7s`, then run the command in `verify` with
+         *     the certificate authority you trust as `ca.pem`.
+         *
+         *     Signing is configured with `WARDEN_EVIDENCE_CERT_FILE` (PEM: the signer's certificate, then any chain)
+         *     and `WARDEN_EVIDENCE_KEY_FILE` (its unencrypted RSA key, PKCS#8 or PKCS#1); without them the answer is
+         *     a 503 `urn:warden:problem:evidence-signing-not-configured`.
+         */
+        get: operations["getPostureEvidence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks": {
         parameters: {
             query?: never;
@@ -599,18 +746,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/exports/devices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every device that matches the filters, as one CSV or JSON download
+         * @description The filters and the objects of `GET /v1/devices`, without pages: every matching device, by name (then
+         *     id). The CSV columns, in this order: `id`, `connectionId`, `externalId`, `name`, `platform`,
+         *     `osVersion`, `model`, `manufacturer`, `serialNumber`, `ownership`, `enrollmentMode`, `supervised`,
+         *     `encrypted`, `jailbroken`, `compliance`, `managementState`, `user.externalId`, `user.principalName`,
+         *     `user.displayName`, `user.email`, `enrolledAt`, `lastCheckInAt`, `firstSeenAt`, `lastSeenAt`, `goneAt`,
+         *     `posture.state`, `posture.openFindings`, `posture.worstSeverity`.
+         *
+         *     **Streaming.** The answer is streamed (chunked, no `Content-Length`) while Warden reads the devices in
+         *     keyset pages of 1000, so neither the service nor the client's wait depends on the size of the fleet. It
+         *     is not a snapshot: a device is written as it was when its page was read, and one renamed during the
+         *     export may appear twice or not at all.
+         *
+         *     **Completeness.** A failure before the first page is read is a problem (500) as usual. Once the download
+         *     has started its status cannot change, so a later failure aborts the connection without the final chunk:
+         *     HTTP clients report an incomplete transfer (curl exits with code 18), never a shorter file that looks
+         *     whole. A complete JSON export always ends with `]`; CSV has no end marker (a trailer row is not
+         *     standard), so treat a CSV whose transfer did not end cleanly as incomplete.
+         */
+        get: operations["exportDevices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every finding that matches the filters, as one CSV or JSON download
+         * @description The filters and the objects of `GET /v1/findings` (open findings unless `status` says otherwise), without
+         *     pages: every matching finding, newest first. The CSV columns, in this order: `id`, `deviceId`, `policy`,
+         *     `connectionId`, `rule`, `severity`, `status`, `evidence` (compact JSON), `firstSeenAt`, `lastSeenAt`,
+         *     `resolvedAt`, `device.name`, `device.platform`, `device.userPrincipalName` (the last three empty for a
+         *     policy-level finding).
+         *
+         *     **Streaming.** The answer is streamed (chunked, no `Content-Length`) while Warden reads the findings in
+         *     keyset pages of 1000. It is not a snapshot: a finding is written as it was when its page was read, and
+         *     one that first appears during the export is not in it.
+         *
+         *     **Completeness.** A failure before the first page is read is a problem (500) as usual. Once the download
+         *     has started its status cannot change, so a later failure aborts the connection without the final chunk:
+         *     HTTP clients report an incomplete transfer (curl exits with code 18), never a shorter file that looks
+         *     whole. A complete JSON export always ends with `]`; CSV has no end marker (a trailer row is not
+         *     standard), so treat a CSV whose transfer did not end cleanly as incomplete.
+         */
+        get: operations["exportFindings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every remote action request, as one CSV or JSON download
+         * @description The objects of `GET /v1/actions`, without pages: every request, newest first (the listing has no
+         *     filters, so neither has the export). The CSV columns, in this order: `id`, `action`, `reason`, `status`,
+         *     `requestedBy.type`, `requestedBy.id`, `requestedBy.name`, `requestedAt`, `breakGlass`,
+         *     `approvalsRequired`, `approvals` (compact JSON, `[{"by":…,"at":…}]`), `approvedAt`, `sendAfter`,
+         *     `expiresAt`, `canceledAt`, `devices` (compact JSON, one object per device with its state).
+         *
+         *     **Streaming.** The answer is streamed (chunked, no `Content-Length`) while Warden reads the requests in
+         *     keyset pages of 1000. It is not a snapshot: a request is written as it was when its page was read, and
+         *     one made during the export is not in it.
+         *
+         *     **Completeness.** A failure before the first page is read is a problem (500) as usual. Once the download
+         *     has started its status cannot change, so a later failure aborts the connection without the final chunk:
+         *     HTTP clients report an incomplete transfer (curl exits with code 18), never a shorter file that looks
+         *     whole. A complete JSON export always ends with `]`; CSV has no end marker (a trailer row is not
+         *     standard), so treat a CSV whose transfer did not end cleanly as incomplete.
+         */
+        get: operations["exportActions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @enum {string} */
         Role: "admin" | "security-viewer" | "automation";
+        Self: {
+            /** @description The id of the API token the request was made with. */
+            tokenId: string;
+            /** @description The token's name. */
+            name: string;
+            role: components["schemas"]["Role"];
+        };
         /** @description RFC 9457 problem details. */
         Problem: {
             /**
              * @description Stable, machine-readable kind of problem. One of `urn:warden:problem:` + validation,
              *     malformed-json, unsupported-media-type, payload-too-large, unauthenticated, forbidden,
-             *     not-found, method-not-allowed, conflict, precondition-failed, not-ready, internal.
+             *     not-found, method-not-allowed, conflict, precondition-failed, not-ready,
+             *     evidence-signing-not-configured, internal.
              */
             type: string;
             title: string;
@@ -886,6 +1145,12 @@ export interface components {
              * @description When a complete sync first no longer found it (devices are never erased).
              */
             goneAt: string | null;
+            /** @description Where the device stands now, from its open findings and the MDM's compliance. */
+            posture: {
+                state: components["schemas"]["DeviceState"];
+                openFindings: number;
+                worstSeverity: components["schemas"]["Severity"] | null;
+            };
         };
         Device: components["schemas"]["DeviceFields"];
         DeviceDetail: components["schemas"]["DeviceFields"] & {
@@ -1020,6 +1285,198 @@ export interface components {
         PolicySaved: components["schemas"]["PolicyVersionFields"] & {
             /** @description false when the document equalled the current version. */
             changed: boolean;
+        };
+        /**
+         * @description Warden's view of a device: `noncompliant` with an open finding or when the MDM says noncompliant or in
+         *     grace period; otherwise `unknown` when the MDM does not know its compliance (unknown is never compliant);
+         *     `gone` once a complete sync no longer finds it.
+         * @enum {string}
+         */
+        DeviceState: "compliant" | "noncompliant" | "unknown" | "gone";
+        StateCounts: {
+            compliant: number;
+            noncompliant: number;
+            unknown: number;
+            gone: number;
+            total: number;
+        };
+        SeverityCounts: {
+            low: number;
+            medium: number;
+            high: number;
+            critical: number;
+            total: number;
+        };
+        /**
+         * @description Of the devices (not gone) that a policy targets: where the control is known to hold, known to fail, not
+         *     enforceable on the device's platform through its MDM, or unknown (an MDM never read, a field the MDM does
+         *     not report). `score` is `holds / targeted` (null when nothing is targeted): unknown and not enforceable
+         *     never count as holding.
+         */
+        Alignment: {
+            targeted: number;
+            holds: number;
+            fails: number;
+            unknown: number;
+            notEnforceable: number;
+            score: number | null;
+        };
+        PolicyAlignment: {
+            policy: string;
+            version: number;
+            /** @description Summed over the policy's controls (one count per device and control). */
+            alignment: components["schemas"]["Alignment"];
+            controls: {
+                control: string;
+                mode: components["schemas"]["ControlMode"];
+                alignment: components["schemas"]["Alignment"];
+            }[];
+        };
+        /** @description The figures the evaluation materializes, kept day by day in the trend. */
+        PostureFigures: {
+            devices: {
+                byState: components["schemas"]["StateCounts"];
+                byPlatform: {
+                    [key: string]: components["schemas"]["StateCounts"];
+                };
+                byOwnership: {
+                    [key: string]: components["schemas"]["StateCounts"];
+                };
+                byConnection: {
+                    /** Format: uuid */
+                    connectionId: string;
+                    name: string;
+                    states: components["schemas"]["StateCounts"];
+                }[];
+            };
+            /** @description Open findings; `policy-drift` findings (which have no device) are included. */
+            findings: {
+                bySeverity: components["schemas"]["SeverityCounts"];
+                /** @description Rules with at least one open finding, most findings first. */
+                byRule: {
+                    rule: components["schemas"]["FindingRule"];
+                    counts: components["schemas"]["SeverityCounts"];
+                }[];
+            };
+            alignment: components["schemas"]["PolicyAlignment"][];
+        };
+        PostureSummary: components["schemas"]["PostureFigures"] & {
+            /** Format: date-time */
+            generatedAt: string;
+            /**
+             * Format: date-time
+             * @description The oldest of the connections' last evaluations (null before any).
+             */
+            asOf: string | null;
+            actions: {
+                /** @description Wipes and retires not yet confirmed, failed, canceled or expired. */
+                pending: {
+                    total: number;
+                    byState: {
+                        [key: string]: number;
+                    };
+                    /** @description The 20 most recent. */
+                    items: components["schemas"]["PostureAction"][];
+                };
+                /** @description Wipes and retires that finished in the last 7 days. */
+                recent: {
+                    total: number;
+                    byOutcome: {
+                        [key: string]: number;
+                    };
+                    /** @description The 20 most recent. */
+                    items: components["schemas"]["PostureAction"][];
+                };
+            };
+            freshness: {
+                /** Format: uuid */
+                connectionId: string;
+                name: string;
+                kind: string;
+                /** Format: date-time */
+                lastCompleteSyncAt: string | null;
+                /** @enum {string|null} */
+                lastSyncOutcome: "running" | "succeeded" | "failed" | null;
+                /** Format: date-time */
+                lastSyncFinishedAt: string | null;
+                /** Format: date-time */
+                evaluatedAt: string | null;
+                /** @enum {string} */
+                credentialStatus: "unverified" | "ok" | "broken";
+            }[];
+        };
+        PostureAction: {
+            /** Format: uuid */
+            actionId: string;
+            /** Format: uuid */
+            deviceId: string;
+            deviceName: string | null;
+            /** @enum {string} */
+            kind: "wipe" | "retire";
+            state: components["schemas"]["DeviceActionState"];
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        PostureSnapshot: components["schemas"]["PostureFigures"] & {
+            /** Format: date */
+            day: string;
+            /** Format: date-time */
+            takenAt: string;
+        };
+        PostureEvidence: {
+            /** @description The signed bytes (UTF-8), a `PostureEvidenceDocument` as canonical JSON. Save it exactly. */
+            document: string;
+            /** @description Detached PKCS#7 SignedData over `document`, PEM. */
+            signature: string;
+            /** @description The signing certificate, as `openssl x509 -noout -serial -fingerprint -sha256` shows it. */
+            signer: {
+                subject: string;
+                issuer: string;
+                serialNumber: string;
+                /** Format: date-time */
+                notAfter: string;
+                sha256Fingerprint: string;
+            };
+            /**
+             * @description The openssl command that verifies the saved files (`-purpose any` is added when a certificate's
+             *     extended key usage lacks emailProtection).
+             */
+            verify: string;
+        };
+        PostureEvidenceDocument: {
+            /** @constant */
+            kind: "warden-posture-evidence";
+            /** @constant */
+            formatVersion: 1;
+            /**
+             * Format: date-time
+             * @description When the snapshot was taken (the start of its transaction, by the database's clock).
+             */
+            generatedAt: string;
+            summary: components["schemas"]["PostureSummary"];
+            /** @description The current version of every policy, by name. */
+            policies: components["schemas"]["PolicyVersion"][];
+            /** @description Every open finding, newest first. */
+            findings: {
+                /** Format: uuid */
+                id: string;
+                rule: components["schemas"]["FindingRule"];
+                severity: components["schemas"]["Severity"];
+                /** Format: uuid */
+                deviceId: string | null;
+                policy: string | null;
+                /** Format: uuid */
+                connectionId: string;
+                /** Format: date-time */
+                firstSeenAt: string;
+                /** Format: date-time */
+                lastSeenAt: string;
+                evidence: {
+                    [key: string]: unknown;
+                };
+            }[];
+            /** @description The audit chain's head and its verification at the same moment. */
+            audit: components["schemas"]["AuditVerification"];
         };
         /**
          * @description Device rules (see `GET /v1/findings`), and `policy-drift`: drift of a policy in a connection's MDM that alert mode reports (or that
@@ -1294,6 +1751,21 @@ export interface components {
         ConnectionId: string;
         ActionId: string;
         PolicyName: components["schemas"]["PolicyNameValue"];
+        /**
+         * @description `json` (the default): one JSON array of exactly the objects the matching list operation returns as its
+         *     `items`, in `application/json`.
+         *
+         *     `csv`: one RFC 4180 document in `text/csv; charset=utf-8` (UTF-8 without a byte-order mark): a header
+         *     row, then one row per record, every row ended by CRLF. The columns are the record's fields; an object
+         *     field is flattened into dotted columns (`user.email`, `device.name`, empty when the object is null), and
+         *     a field that does not flatten sensibly (an array, free-form evidence) is one cell holding compact JSON.
+         *     A null is an empty cell and an empty string is `""`; booleans are `true` and `false`; times are ISO 8601
+         *     in UTC, as in JSON. A cell holding a comma, a double quote, CR or LF is quoted, with its double quotes
+         *     doubled. To keep spreadsheets from running a cell as a formula (CSV injection), a cell that would start
+         *     with `=`, `+`, `-`, `@`, a tab or CR is written with a leading apostrophe (`'=HYPERLINK(...)`): such a
+         *     CSV cell is not the value verbatim, the JSON export is.
+         */
+        ExportFormat: "csv" | "json";
     };
     requestBodies: never;
     headers: never;
@@ -1391,6 +1863,90 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getDashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not modified (the `If-None-Match` ETag is current). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getDashboardAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A file of the dashboard: `dashboard.js`, `dashboard.css` and the modules the script imports (`api.js`,
+                 *     `dom.js`, `charts.js`, `overview.js`, `panels.js`, `device.js`). Any other name is a 404.
+                 */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file, with an ETag; cached for a few minutes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                    "text/css": string;
+                };
+            };
+            /** @description Not modified (the `If-None-Match` ETag is current). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getSelf: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Self"];
                 };
             };
             default: components["responses"]["Problem"];
@@ -1664,6 +2220,8 @@ export interface operations {
                 platform?: components["schemas"]["Platform"];
                 ownership?: components["schemas"]["Ownership"];
                 compliance?: components["schemas"]["Compliance"];
+                /** @description Warden's state of the device (see DeviceState); `gone` lists gone devices without includeGone. */
+                state?: components["schemas"]["DeviceState"];
                 /** @description A user principal name (any case) or the MDM's user id. */
                 user?: string;
                 /** @description Only devices holding this app now, by identifier (e.g. `com.whatsapp`). */
@@ -2163,6 +2721,87 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    getPostureSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The posture of the fleet. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostureSummary"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getPostureTrend: {
+        parameters: {
+            query?: {
+                /** @description How many days back from today (UTC) to include. */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One entry per day that has a snapshot. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: date */
+                        from: string;
+                        /** Format: date */
+                        to: string;
+                        items: components["schemas"]["PostureSnapshot"][];
+                    };
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getPostureEvidence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signed evidence. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostureEvidence"];
+                };
+            };
+            /** @description Evidence signing is not configured (`urn:warden:problem:evidence-signing-not-configured`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     listWebhooks: {
         parameters: {
             query?: never;
@@ -2234,6 +2873,143 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    exportDevices: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `json` (the default): one JSON array of exactly the objects the matching list operation returns as its
+                 *     `items`, in `application/json`.
+                 *
+                 *     `csv`: one RFC 4180 document in `text/csv; charset=utf-8` (UTF-8 without a byte-order mark): a header
+                 *     row, then one row per record, every row ended by CRLF. The columns are the record's fields; an object
+                 *     field is flattened into dotted columns (`user.email`, `device.name`, empty when the object is null), and
+                 *     a field that does not flatten sensibly (an array, free-form evidence) is one cell holding compact JSON.
+                 *     A null is an empty cell and an empty string is `""`; booleans are `true` and `false`; times are ISO 8601
+                 *     in UTC, as in JSON. A cell holding a comma, a double quote, CR or LF is quoted, with its double quotes
+                 *     doubled. To keep spreadsheets from running a cell as a formula (CSV injection), a cell that would start
+                 *     with `=`, `+`, `-`, `@`, a tab or CR is written with a leading apostrophe (`'=HYPERLINK(...)`): such a
+                 *     CSV cell is not the value verbatim, the JSON export is.
+                 */
+                format?: components["parameters"]["ExportFormat"];
+                connection?: string;
+                platform?: components["schemas"]["Platform"];
+                ownership?: components["schemas"]["Ownership"];
+                compliance?: components["schemas"]["Compliance"];
+                /** @description Warden's state of the device (see DeviceState); `gone` exports gone devices without includeGone. */
+                state?: components["schemas"]["DeviceState"];
+                /** @description A user principal name (any case) or the MDM's user id. */
+                user?: string;
+                /** @description Only devices holding this app now, by identifier (e.g. `com.whatsapp`). */
+                hasApp?: string;
+                /** @description Also devices that a complete sync no longer found. */
+                includeGone?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching device, streamed. */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="warden-devices-<UTC time as 20261121T120000Z>.<csv|json>"` */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/json": components["schemas"]["Device"][];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    exportFindings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `json` (the default): one JSON array of exactly the objects the matching list operation returns as its
+                 *     `items`, in `application/json`.
+                 *
+                 *     `csv`: one RFC 4180 document in `text/csv; charset=utf-8` (UTF-8 without a byte-order mark): a header
+                 *     row, then one row per record, every row ended by CRLF. The columns are the record's fields; an object
+                 *     field is flattened into dotted columns (`user.email`, `device.name`, empty when the object is null), and
+                 *     a field that does not flatten sensibly (an array, free-form evidence) is one cell holding compact JSON.
+                 *     A null is an empty cell and an empty string is `""`; booleans are `true` and `false`; times are ISO 8601
+                 *     in UTC, as in JSON. A cell holding a comma, a double quote, CR or LF is quoted, with its double quotes
+                 *     doubled. To keep spreadsheets from running a cell as a formula (CSV injection), a cell that would start
+                 *     with `=`, `+`, `-`, `@`, a tab or CR is written with a leading apostrophe (`'=HYPERLINK(...)`): such a
+                 *     CSV cell is not the value verbatim, the JSON export is.
+                 */
+                format?: components["parameters"]["ExportFormat"];
+                status?: "open" | "resolved" | "all";
+                rule?: components["schemas"]["FindingRule"];
+                severity?: components["schemas"]["Severity"];
+                device?: string;
+                connection?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every matching finding, streamed. */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="warden-findings-<UTC time as 20261121T120000Z>.<csv|json>"` */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/json": components["schemas"]["Finding"][];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    exportActions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `json` (the default): one JSON array of exactly the objects the matching list operation returns as its
+                 *     `items`, in `application/json`.
+                 *
+                 *     `csv`: one RFC 4180 document in `text/csv; charset=utf-8` (UTF-8 without a byte-order mark): a header
+                 *     row, then one row per record, every row ended by CRLF. The columns are the record's fields; an object
+                 *     field is flattened into dotted columns (`user.email`, `device.name`, empty when the object is null), and
+                 *     a field that does not flatten sensibly (an array, free-form evidence) is one cell holding compact JSON.
+                 *     A null is an empty cell and an empty string is `""`; booleans are `true` and `false`; times are ISO 8601
+                 *     in UTC, as in JSON. A cell holding a comma, a double quote, CR or LF is quoted, with its double quotes
+                 *     doubled. To keep spreadsheets from running a cell as a formula (CSV injection), a cell that would start
+                 *     with `=`, `+`, `-`, `@`, a tab or CR is written with a leading apostrophe (`'=HYPERLINK(...)`): such a
+                 *     CSV cell is not the value verbatim, the JSON export is.
+                 */
+                format?: components["parameters"]["ExportFormat"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every request, streamed. */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="warden-actions-<UTC time as 20261121T120000Z>.<csv|json>"` */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/json": components["schemas"]["Action"][];
+                };
             };
             default: components["responses"]["Problem"];
         };

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import { AppError } from '../errors';
-import type { Logger } from '../log';
+import { accessLoggerOf, type Logger } from '../log';
 import type { Metrics } from '../metrics';
 import { sendProblem } from './problem';
 
@@ -11,6 +11,7 @@ import { sendProblem } from './problem';
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function observe(log: Logger, metrics: Metrics): Middleware {
+  const access = accessLoggerOf(log);
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
     const offered = ctx.get('x-request-id');
@@ -23,7 +24,7 @@ export function observe(log: Logger, metrics: Metrics): Middleware {
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
       metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
       metrics.httpDuration.observe({ method: ctx.method, route }, seconds);
-      log.info(
+      access.info(
         {
           requestId: ctx.state.requestId,
           method: ctx.method,

@@ -18,6 +18,8 @@ const PROBLEMS: Record<ProblemKind, { status: number; title: string }> = {
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   internal: { status: 500, title: 'Internal error' },
   'not-ready': { status: 503, title: 'Not ready' },
+  // 503, not 409: the server's configuration lacks the signing key, and nothing the caller sends can change that.
+  'evidence-signing-not-configured': { status: 503, title: 'Evidence signing is not configured' },
 };
 
 export const problemType = (kind: ProblemKind) => `urn:warden:problem:${kind}`;

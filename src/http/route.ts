@@ -4,6 +4,7 @@
 // router refuses to build. Per request, in this order: authenticate, authorize (a refused mutation is
 // audited as denied), parse and validate the input, then run the handler.
 
+import type { Readable } from 'node:stream';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
@@ -31,10 +32,29 @@ type BodyOf<K extends OperationId> =
 
 type Responses<K extends OperationId> = Operation<K>['responses'];
 type Status<K extends OperationId> = Exclude<keyof Responses<K>, 'default'>;
+/**
+ * A body written while it is produced (an export), in one of the content types the contract declares for the
+ * status. It is sent chunked, with backpressure; if the stream fails part-way, the connection is aborted.
+ */
+export interface StreamedReply<S, T> {
+  status: S;
+  stream: Readable;
+  contentType: T;
+  headers?: Record<string, string>;
+  body?: undefined;
+}
+// `stream?: undefined` and `body?: undefined` keep the two kinds of reply apart for the type checker.
 type ReplyFor<R, S> = R extends { content: infer C }
-  ? { [T in keyof C]: { status: S; body: C[T]; contentType?: T } }[keyof C]
+  ? {
+      [T in keyof C]:
+        | { status: S; body: C[T]; contentType?: T; stream?: undefined; bodyJson?: string }
+        | StreamedReply<S, T>;
+    }[keyof C]
   : { status: S; body?: undefined };
-/** What a handler answers: one of the operation's documented statuses with its body type. */
+/**
+ * What a handler answers: one of the operation's documented statuses with its body type (or a stream of it).
+ * `bodyJson`, when given, is `body` already serialised (a cached answer), sent as is.
+ */
 export type Reply<K extends OperationId> = { [S in Status<K>]: ReplyFor<Responses<K>[S], S> }[Status<K>];
 
 export interface HandlerContext<K extends OperationId> {
@@ -95,7 +115,7 @@ async function authenticateRequest(ctx: Context, deps: AppDeps): Promise<Princip
       field: 'header.authorization',
     });
   }
-  const result = await authenticate(deps.db.knex, match[1]!);
+  const result = await authenticate(deps.db.knex, match[1]!, { cacheMs: deps.config.tokenCacheMs });
   if (typeof result === 'string') throw new AppError('unauthenticated', UNAUTHENTICATED[result]);
   return result;
 }
@@ -184,7 +204,10 @@ function handle(
     const reply = await (
       route.handler as (
         c: HandlerContext<OperationId>,
-      ) => Promise<{ status: number; body?: unknown; contentType?: string }>
+      ) => Promise<
+        | { status: number; body?: unknown; contentType?: string; stream?: undefined; bodyJson?: string }
+        | StreamedReply<number, string>
+      >
     )({
       input: { params, query, body } as HandlerContext<OperationId>['input'],
       principal,
@@ -193,7 +216,19 @@ function handle(
       koa: ctx,
     });
     ctx.status = reply.status;
-    if (reply.body !== undefined) ctx.body = reply.body;
+    if (reply.stream) {
+      if (reply.headers) ctx.set(reply.headers);
+      // Koa pipes the stream into the response and destroys the socket if it fails. By then the status has been
+      // sent and the access log line written, so this line is the only trace of the failure.
+      reply.stream.once('error', (error) =>
+        deps.log.error({ err: error, requestId: ctx.state.requestId }, 'a streamed answer failed part-way; aborted'),
+      );
+      ctx.body = reply.stream;
+    } else if (reply.bodyJson !== undefined) {
+      // The body's JSON text, made once for a cached answer that many requests share.
+      ctx.body = reply.bodyJson;
+      ctx.type = 'application/json';
+    } else if (reply.body !== undefined) ctx.body = reply.body;
     if (reply.contentType) ctx.type = reply.contentType;
   };
 }

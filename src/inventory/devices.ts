@@ -2,7 +2,9 @@
 // device with its watched apps and its history of observed changes.
 import type { Knex } from 'knex';
 import { AppError, notFound } from '../errors';
+import type { Severity } from '../findings/rules';
 import type { AppScope, Compliance, EnrollmentMode, NormalizedDevice, Ownership, Platform } from '../mdm/connector';
+import { type DeviceState, deviceState } from '../posture/aggregate';
 
 /** A device as stored: the connector's normalised view (without the MDM record) and what Warden tracks. */
 export interface Device extends Omit<NormalizedDevice, 'native'> {
@@ -12,6 +14,8 @@ export interface Device extends Omit<NormalizedDevice, 'native'> {
   /** The end of the last complete sync that found it; null until one has. */
   lastSeenAt: Date | null;
   goneAt: Date | null;
+  /** Where the device stands now: its open findings and Warden's state (see deviceState). */
+  posture: { state: DeviceState; openFindings: number; worstSeverity: Severity | null };
 }
 
 export interface DeviceApp {
@@ -41,6 +45,7 @@ export interface DeviceFilter {
   /** Devices holding this app identifier now. */
   hasApp?: string;
   includeGone?: boolean;
+  state?: DeviceState;
 }
 
 export type DeviceSort = 'name' | '-name' | 'lastCheckInAt' | '-lastCheckInAt';
@@ -77,6 +82,8 @@ interface DeviceRow {
   first_seen_at: Date;
   last_seen_at: Date | null;
   gone_at: Date | null;
+  open_findings: number;
+  worst_severity: Severity | null;
   /** The current sort's key, selected for the next cursor. */
   sort_key?: string | Date;
   native?: Record<string, unknown>;
@@ -111,6 +118,11 @@ function fromRow(row: DeviceRow): Device {
     firstSeenAt: row.first_seen_at,
     lastSeenAt: row.last_seen_at,
     goneAt: row.gone_at,
+    posture: {
+      state: row.gone_at ? 'gone' : deviceState({ compliance: row.compliance }, row.open_findings),
+      openFindings: row.open_findings,
+      worstSeverity: row.worst_severity,
+    },
   };
 }
 
@@ -124,7 +136,20 @@ const DEVICE_COLUMNS = `id, connection_id, external_id, name, platform, os_versi
   case when gone_at is not null then last_seen_at
     else (select c.last_complete_sync_at from connections c
           where c.id = devices.connection_id and c.last_complete_sync_at >= devices.first_seen_at)
-  end as last_seen_at`;
+  end as last_seen_at,
+  (select count(*)::int from findings f where f.device_id = devices.id and f.resolved_at is null) as open_findings,
+  (select f.severity from findings f where f.device_id = devices.id and f.resolved_at is null
+    order by array_position(array['critical', 'high', 'medium', 'low'], f.severity) limit 1) as worst_severity`;
+
+const HAS_OPEN_FINDING = 'exists (select 1 from findings f where f.device_id = devices.id and f.resolved_at is null)';
+
+/** Warden's device states as conditions on the devices table (the SQL twin of deviceState). */
+const STATE_CONDITIONS: Record<DeviceState, string> = {
+  gone: 'gone_at is not null',
+  noncompliant: `gone_at is null and (${HAS_OPEN_FINDING} or compliance in ('noncompliant', 'in-grace-period'))`,
+  unknown: `gone_at is null and not ${HAS_OPEN_FINDING} and compliance = 'unknown'`,
+  compliant: `gone_at is null and not ${HAS_OPEN_FINDING} and compliance = 'compliant'`,
+};
 
 function encodeCursor(key: unknown, id: string): string {
   return Buffer.from(JSON.stringify([key instanceof Date ? key.toISOString() : key, id])).toString('base64url');
@@ -152,7 +177,8 @@ export async function listDevices(
     .select(knex.raw(`${DEVICE_COLUMNS}, ${key.expression} as sort_key`))
     .orderByRaw(`${key.expression} ${descending ? 'desc' : 'asc'}, id ${descending ? 'desc' : 'asc'}`)
     .limit(options.limit + 1);
-  if (!filter.includeGone) query.whereNull('gone_at');
+  if (filter.state) query.whereRaw(STATE_CONDITIONS[filter.state]);
+  else if (!filter.includeGone) query.whereNull('gone_at');
   if (filter.connectionId) query.where('connection_id', filter.connectionId);
   if (filter.platform) query.where('platform', filter.platform);
   if (filter.ownership) query.where('ownership', filter.ownership);

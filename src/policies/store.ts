@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { Actor } from '../audit/chain';
 import { appendAudit } from '../audit/store';
 import { AppError, notFound } from '../errors';
+import type { components } from '../http/api-types';
 import { canonicalPolicy, type Policy, policyHash } from './model';
 
 export interface PolicyVersion {
@@ -128,4 +129,17 @@ export async function listPolicyVersions(knex: Knex, name: string): Promise<Poli
   const rows: VersionRow[] = await knex('policy_versions').where({ name }).orderBy('version', 'desc');
   if (rows.length === 0) throw notFound('policy', name);
   return rows.map(fromRow);
+}
+
+/** A policy version as the API and the signed evidence show it. */
+export function presentPolicyVersion(version: PolicyVersion): components['schemas']['PolicyVersion'] {
+  return {
+    name: version.name,
+    version: version.version,
+    policy: version.policy,
+    hash: version.hash,
+    changedAt: version.changedAt.toISOString(),
+    changedBy: { type: version.changedBy.type, id: version.changedBy.id, name: version.changedBy.name },
+    reason: version.reason,
+  };
 }

@@ -83,17 +83,22 @@ export function ensureTestPki(dir: string, options: TestPkiOptions = {}): TestPk
   });
 }
 
-/** A self-signed certificate authority (RSA 2048, SHA-256). */
-export function createCertificateAuthority(commonName: string, validityDays = CA_VALIDITY_DAYS): CertificateAndKey {
+/** A certificate authority (RSA 2048, SHA-256): self-signed, or an intermediate when `issuer` is given. */
+export function createCertificateAuthority(
+  commonName: string,
+  validityDays = CA_VALIDITY_DAYS,
+  issuer?: CertificateAndKey,
+): CertificateAndKey {
   const { keyPem, forgeKey } = generateRsaKey();
   const cert = newCertificate(forgeKey, commonName, validityDays);
-  cert.setIssuer(cert.subject.attributes);
+  cert.setIssuer(issuer ? forge.pki.certificateFromPem(issuer.certPem).subject.attributes : cert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: true, critical: true },
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(forgeKey, forge.md.sha256.create());
+  const signingKey = issuer ? (forge.pki.privateKeyFromPem(issuer.keyPem) as forge.pki.rsa.PrivateKey) : forgeKey;
+  cert.sign(signingKey, forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem };
 }
 
@@ -101,7 +106,8 @@ export interface IssueOptions {
   commonName: string;
   /** Subject alternative names; IPv4/IPv6 literals become IP entries, the rest DNS names. */
   hosts?: string[];
-  usage: 'server' | 'client';
+  /** `signing`: document signing (digitalSignature and nonRepudiation, extended key usage emailProtection). */
+  usage: 'server' | 'client' | 'signing';
   validityDays?: number;
 }
 
@@ -114,8 +120,15 @@ export function issueCertificate(issuer: CertificateAndKey, options: IssueOption
   cert.setIssuer(issuerCert.subject.attributes);
   const extensions: object[] = [
     { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: options.usage === 'server', clientAuth: options.usage === 'client' },
+    options.usage === 'signing'
+      ? { name: 'keyUsage', digitalSignature: true, nonRepudiation: true, critical: true }
+      : { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    {
+      name: 'extKeyUsage',
+      serverAuth: options.usage === 'server',
+      clientAuth: options.usage === 'client',
+      emailProtection: options.usage === 'signing',
+    },
     { name: 'subjectKeyIdentifier' },
   ];
   if (options.hosts && options.hosts.length > 0) {

@@ -17,25 +17,11 @@ import {
   unencrypted,
 } from '../../src/findings/rules';
 import type { Policy } from '../../src/policies/model';
+import { anEvaluatedDevice } from '../support/factories';
 
 const NOW = new Date('2026-11-22T12:00:00Z');
 
-function device(overrides: Partial<EvaluatedDevice> = {}): EvaluatedDevice {
-  return {
-    id: 'd1',
-    connectionId: 'c1',
-    platform: 'android',
-    ownership: 'personal',
-    enrollmentMode: 'work-profile',
-    encrypted: true,
-    jailbroken: false,
-    compliance: 'compliant',
-    lastCheckInAt: new Date('2026-11-21T12:00:00Z'),
-    apps: [],
-    owner: { state: 'active', externalId: 'u1', principalName: 'ana@contoso.example' },
-    ...overrides,
-  };
-}
+const device = anEvaluatedDevice;
 
 const ALL: DeviceControls = {
   blockedApps: { apps: new Set(['com.whatsapp', 'net.whatsapp.whatsapp']), policies: ['p'] },

@@ -1,6 +1,7 @@
 // Test data with sensible defaults; each test overrides what it is about.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { EvaluatedDevice } from '../../src/findings/rules';
 import type { NormalizedDevice } from '../../src/mdm/connector';
 
 let serial = 0;
@@ -67,4 +68,22 @@ export async function aSyncRun(
     })
     .returning('id');
   return row.id;
+}
+
+/** A device as the finding and alignment rules see it: a personal Android phone with a work profile, in order. */
+export function anEvaluatedDevice(overrides: Partial<EvaluatedDevice> = {}): EvaluatedDevice {
+  return {
+    id: 'd1',
+    connectionId: 'c1',
+    platform: 'android',
+    ownership: 'personal',
+    enrollmentMode: 'work-profile',
+    encrypted: true,
+    jailbroken: false,
+    compliance: 'compliant',
+    lastCheckInAt: new Date('2026-11-21T12:00:00Z'),
+    apps: [],
+    owner: { state: 'active', externalId: 'u1', principalName: 'ana@contoso.example' },
+    ...overrides,
+  };
 }

@@ -10,7 +10,7 @@ import type { RouteTable } from '../route';
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 const actor = (a: ActionView['requestedBy']) => ({ type: a.type, id: a.id, name: a.name });
 
-function present(action: ActionView): components['schemas']['Action'] {
+export function presentAction(action: ActionView): components['schemas']['Action'] {
   return {
     id: action.id,
     action: action.kind,
@@ -44,7 +44,7 @@ export const actionRoutes = {
       const { action: kind, ...rest } = input.body;
       const { action, created } = await requestAction(deps.db.knex, deps.config.actions, { kind, ...rest }, by);
       if (created) await dispatchWhenDue(deps, action);
-      return { status: created ? 201 : 200, body: present(action) };
+      return { status: created ? 201 : 200, body: presentAction(action) };
     },
   },
 
@@ -58,7 +58,7 @@ export const actionRoutes = {
         status: result.created ? 201 : 200,
         body: {
           user: result.user,
-          action: result.action && present(result.action),
+          action: result.action && presentAction(result.action),
           automatic: result.automatic,
           remaining: result.remaining,
         },
@@ -70,14 +70,14 @@ export const actionRoutes = {
     roles: ['admin', 'security-viewer', 'automation'],
     async handler({ input, deps }) {
       const page = await listActions(deps.db.knex, { limit: input.query.limit ?? 50, cursor: input.query.cursor });
-      return { status: 200, body: { items: page.actions.map(present), nextCursor: page.nextCursor } };
+      return { status: 200, body: { items: page.actions.map(presentAction), nextCursor: page.nextCursor } };
     },
   },
 
   getAction: {
     roles: ['admin', 'security-viewer', 'automation'],
     async handler({ input, deps }) {
-      return { status: 200, body: present(await getAction(deps.db.knex, input.params.id)) };
+      return { status: 200, body: presentAction(await getAction(deps.db.knex, input.params.id)) };
     },
   },
 
@@ -87,7 +87,7 @@ export const actionRoutes = {
     async handler({ input, deps, by }) {
       const action = await approveAction(deps.db.knex, deps.config.actions, input.params.id, by);
       await dispatchWhenDue(deps, action);
-      return { status: 200, body: present(action) };
+      return { status: 200, body: presentAction(action) };
     },
   },
 
@@ -95,7 +95,7 @@ export const actionRoutes = {
     roles: ['admin', 'automation'],
     auditAction: 'action.cancel',
     async handler({ input, deps, by }) {
-      return { status: 200, body: present(await cancelAction(deps.db.knex, input.params.id, by)) };
+      return { status: 200, body: presentAction(await cancelAction(deps.db.knex, input.params.id, by)) };
     },
   },
 } satisfies RouteTable;

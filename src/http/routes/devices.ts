@@ -30,13 +30,14 @@ export const deviceRoutes = {
         user,
         hasApp,
         includeGone,
+        state,
         sort = 'name',
         limit = 100,
         cursor,
       } = input.query;
       const page = await listDevices(
         deps.db.knex,
-        { connectionId: connection, platform, ownership, compliance, user, hasApp, includeGone },
+        { connectionId: connection, platform, ownership, compliance, user, hasApp, includeGone, state },
         { sort, limit, cursor },
       );
       return { status: 200, body: { items: page.devices.map(presentDevice), nextCursor: page.nextCursor } };

@@ -1,7 +1,19 @@
 // /v1/findings: what the rules found on devices, and policy drift that alert mode reports.
-import { listFindings } from '../../findings/store';
+import { type FindingView, listFindings } from '../../findings/store';
 import type { components } from '../api-types';
 import type { RouteTable } from '../route';
+
+type Schemas = components['schemas'];
+
+export function presentFinding(f: FindingView): Schemas['Finding'] {
+  return {
+    ...f,
+    device: f.device && { ...f.device, platform: f.device.platform as Schemas['Platform'] },
+    firstSeenAt: f.firstSeenAt.toISOString(),
+    lastSeenAt: f.lastSeenAt.toISOString(),
+    resolvedAt: f.resolvedAt?.toISOString() ?? null,
+  };
+}
 
 export const findingRoutes = {
   listFindings: {
@@ -13,14 +25,7 @@ export const findingRoutes = {
         { status, rule, severity, deviceId: device, connectionId: connection },
         { limit, cursor },
       );
-      const items: components['schemas']['Finding'][] = page.findings.map((f) => ({
-        ...f,
-        device: f.device && { ...f.device, platform: f.device.platform as components['schemas']['Platform'] },
-        firstSeenAt: f.firstSeenAt.toISOString(),
-        lastSeenAt: f.lastSeenAt.toISOString(),
-        resolvedAt: f.resolvedAt?.toISOString() ?? null,
-      }));
-      return { status: 200, body: { items, nextCursor: page.nextCursor } };
+      return { status: 200, body: { items: page.findings.map(presentFinding), nextCursor: page.nextCursor } };
     },
   },
 } satisfies RouteTable;

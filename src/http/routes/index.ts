@@ -4,16 +4,23 @@ import type { CompleteRouteTable } from '../route';
 import { actionRoutes } from './actions';
 import { auditRoutes } from './audit';
 import { connectionRoutes } from './connections';
+import { dashboardRoutes } from './dashboard';
 import { deviceRoutes } from './devices';
 import { driftRoutes } from './drift';
+import { evidenceRoutes } from './evidence';
+import { exportRoutes } from './exports';
 import { findingRoutes } from './findings';
+import { meRoutes } from './me';
 import { operationRoutes } from './operations';
 import { policyRoutes } from './policies';
+import { postureRoutes } from './posture';
 import { tokenRoutes } from './tokens';
 import { webhookRoutes } from './webhooks';
 
 export const ROUTES: CompleteRouteTable = {
   ...operationRoutes,
+  ...dashboardRoutes,
+  ...meRoutes,
   ...tokenRoutes,
   ...auditRoutes,
   ...connectionRoutes,
@@ -22,5 +29,8 @@ export const ROUTES: CompleteRouteTable = {
   ...findingRoutes,
   ...driftRoutes,
   ...actionRoutes,
+  ...exportRoutes,
   ...webhookRoutes,
+  ...postureRoutes,
+  ...evidenceRoutes,
 };

@@ -2,9 +2,7 @@
 import type { AppDeps } from '../../app';
 import { applyPlan, createPlan } from '../../policies/apply';
 import type { PlanStep } from '../../policies/plan';
-import type { PolicyVersion } from '../../policies/store';
-import { getPolicy, listPolicies, listPolicyVersions, savePolicy } from '../../policies/store';
-import type { components } from '../api-types';
+import { getPolicy, listPolicies, listPolicyVersions, presentPolicyVersion, savePolicy } from '../../policies/store';
 import type { RouteTable } from '../route';
 
 const planDeps = (deps: AppDeps) => ({
@@ -14,23 +12,11 @@ const planDeps = (deps: AppDeps) => ({
   extraCaPem: deps.config.extraCaPem,
 });
 
-function presentVersion(version: PolicyVersion): components['schemas']['PolicyVersion'] {
-  return {
-    name: version.name,
-    version: version.version,
-    policy: version.policy,
-    hash: version.hash,
-    changedAt: version.changedAt.toISOString(),
-    changedBy: { type: version.changedBy.type, id: version.changedBy.id, name: version.changedBy.name },
-    reason: version.reason,
-  };
-}
-
 export const policyRoutes = {
   listPolicies: {
     roles: ['admin', 'security-viewer', 'automation'],
     async handler({ deps }) {
-      return { status: 200, body: { items: (await listPolicies(deps.db.knex)).map(presentVersion) } };
+      return { status: 200, body: { items: (await listPolicies(deps.db.knex)).map(presentPolicyVersion) } };
     },
   },
 
@@ -39,7 +25,7 @@ export const policyRoutes = {
     async handler({ input, deps, koa }) {
       const version = await getPolicy(deps.db.knex, input.params.name, input.query.version);
       koa.set('ETag', `"${version.version}"`);
-      return { status: 200, body: presentVersion(version) };
+      return { status: 200, body: presentPolicyVersion(version) };
     },
   },
 
@@ -55,7 +41,10 @@ export const policyRoutes = {
         by,
       );
       koa.set('ETag', `"${result.saved.version}"`);
-      return { status: result.created ? 201 : 200, body: { ...presentVersion(result.saved), changed: result.changed } };
+      return {
+        status: result.created ? 201 : 200,
+        body: { ...presentPolicyVersion(result.saved), changed: result.changed },
+      };
     },
   },
 
@@ -97,7 +86,7 @@ export const policyRoutes = {
     async handler({ input, deps }) {
       return {
         status: 200,
-        body: { items: (await listPolicyVersions(deps.db.knex, input.params.name)).map(presentVersion) },
+        body: { items: (await listPolicyVersions(deps.db.knex, input.params.name)).map(presentPolicyVersion) },
       };
     },
   },
