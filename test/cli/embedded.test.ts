@@ -41,6 +41,12 @@ describe('embedded database (PGlite)', () => {
       expect(tokens.body.items.map((t: { name: string }) => t.name)).toEqual(['survives-restart', 'bootstrap']);
       const verified = await api(second.url, 'GET', '/v1/audit/verify');
       expect(verified.body).toMatchObject({ intact: true, checkedEvents: 2 });
+      // The posture summary and the dashboard work on the embedded database too (an empty fleet).
+      const posture = await api(second.url, 'GET', '/v1/posture/summary');
+      expect(posture.status).toBe(200);
+      expect(posture.body).toMatchObject({ devices: { byState: { total: 0 } }, asOf: null });
+      expect((await api(second.url, 'GET', '/v1/posture/trend')).status).toBe(200);
+      expect((await fetch(`${second.url}/`)).headers.get('content-type')).toMatch(/^text\/html/);
 
       const intruder = runWarden(['serve'], { WARDEN_DATA_DIR: dataDir, PORT: '0' });
       expect(intruder.status).toBe(2);
