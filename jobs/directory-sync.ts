@@ -2,6 +2,7 @@
 // each enabled connection listed (src/directory/sync.ts), then that connection's device findings evaluated, so
 // devices of people who left show as owner-departed, and those whose policies say so are offboarded (their
 // devices retired without approval: src/actions/offboarding.ts). One failing connection does not stop the others.
+// Connections whose MDM has no directory (Jamf Pro, Android Management) are skipped and counted as such.
 import { offboardDeparted } from '../src/actions/offboarding';
 import { syncDirectory } from '../src/directory/sync';
 import { evaluateFindings } from '../src/findings/evaluate';
@@ -24,6 +25,7 @@ export const directorySync: JobDefinition<DirectorySyncData> = {
     const counts: JobCounts = {
       connections: ids.length,
       failed: 0,
+      skipped: 0,
       users: 0,
       deleted: 0,
       findingsOpened: 0,
@@ -36,6 +38,10 @@ export const directorySync: JobDefinition<DirectorySyncData> = {
         connectionId,
         { touch },
       );
+      if (result.outcome === 'skipped') {
+        counts.skipped!++;
+        continue;
+      }
       counts.users! += result.counts.users;
       counts.deleted! += result.counts.deleted;
       if (result.outcome === 'failed') {

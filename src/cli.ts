@@ -1,4 +1,5 @@
-// The `warden` command line: serve, worker, migrate, token, sim, demo, and plan/apply for policy as code. Start-up problems (bad configuration, a locked
+// The `warden` command line: serve, worker, migrate, token, sim (an emulated Intune, Jamf Pro or Android
+// Management tenant), demo, and plan/apply for policy as code. Start-up problems (bad configuration, a locked
 // data directory, an unreachable database) end the process with one clear line and a non-zero status.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CLI_ACTOR, ROLES, type Role } from './auth/roles';
@@ -18,13 +19,8 @@ import {
   type ServerOptions,
 } from './policy-as-code';
 import { type RunningService, startServer, startStandaloneWorker } from './service';
-import {
-  DEFAULT_CLIENT_ID,
-  DEFAULT_CLIENT_SECRET,
-  FAULT_OPTIONS,
-  faultSettingsFromOptions,
-  startGraphEmulator,
-} from './sim/graph';
+import { SIM_KINDS, type SimKind, startSim } from './sim/cli';
+import { FAULT_OPTIONS, faultSettingsFromOptions } from './sim/graph';
 import { packageRoot } from './util/package-root';
 
 /** An error the user can fix, printed as one line. */
@@ -140,43 +136,58 @@ export function buildCli(): Command {
 
   const sim = program
     .command('sim')
-    .description('run an emulated Intune tenant (Microsoft Graph over HTTPS) for tests, demos and benchmarks')
-    .option('--devices <n>', 'fleet size', positiveInteger, 2000)
+    .description(
+      'run an emulated MDM tenant over HTTPS for tests, demos and benchmarks: Intune (Microsoft Graph), Jamf Pro or the Android Management API',
+    )
+    .addOption(new Option('--mdm <kind>', 'which MDM to emulate').choices(SIM_KINDS).default('intune'))
+    .option('--devices <n>', 'fleet size (Jamf: mobile devices, plus a tenth as many Macs)', positiveInteger, 2000)
     .option('--seed <n>', 'fleet seed: the same seed gives the same fleet', positiveInteger, 1)
     .option('--port <port>', 'HTTPS port (0: any free port)', portNumber, 0)
     .option('--pki-dir <dir>', 'where the test CA is kept (trust <dir>/ca.pem)', '.warden/pki')
-    .option('--enforce-limits', "answer 429 past Intune's published request limits")
-    .option('--action-latency <ms>', 'how long a device action stays pending', positiveInteger, 2000);
+    .option('--enforce-limits', "intune: answer 429 past Intune's published request limits")
+    .option('--action-latency <ms>', 'how long a device action or command stays pending', positiveInteger, 2000)
+    .option(
+      '--key-file <file>',
+      "android: where to write the emulated service account's key file",
+      '.warden/sim/android-service-account.json',
+    );
   for (const option of FAULT_OPTIONS)
     sim.option(option.flags, option.description, option.parse as (value: string) => unknown);
   sim.action(async (options: Record<string, unknown>) => {
-    const emulator = await startGraphEmulator({
+    const mdm = options.mdm as SimKind;
+    if (options.enforceLimits === true && mdm !== 'intune')
+      throw new UsageError('--enforce-limits applies to --mdm intune only (Jamf and Google publish no such limits)');
+    const faults = faultSettingsFromOptions(options);
+    // Left to each emulator's default unless asked (by either flag): Graph and Jamf send Retry-After, Google
+    // mostly does not.
+    const asked = (name: string) => sim.getOptionValueSource(name) === 'cli';
+    if (!asked('retryAfter') && !asked('retryAfterSeconds')) delete faults.throttleRetryAfter;
+    const running = await startSim({
+      mdm,
       devices: options.devices as number,
       seed: options.seed as number,
       port: options.port as number,
       pkiDir: options.pkiDir as string,
       enforceLimits: options.enforceLimits === true,
       actionLatencyMs: options.actionLatency as number,
-      faults: faultSettingsFromOptions(options),
+      faults,
+      keyFile: options.keyFile as string,
     });
-    const lines = [
-      `emulated Intune tenant on ${emulator.url} (${options.devices} devices)`,
-      `  Graph base URL:  ${emulator.url}`,
-      `  authority host:  ${emulator.authorityHost}`,
-      `  tenant id:       ${emulator.tenantId}`,
-      `  client id:       ${DEFAULT_CLIENT_ID}`,
-      `  client secret:   ${DEFAULT_CLIENT_SECRET}`,
-      `  CA certificate:  ${emulator.caPath} (WARDEN_EXTRA_CA_FILE for Warden, NODE_EXTRA_CA_CERTS for other Node tools)`,
-      `  faults:          ${JSON.stringify(emulator.faults())} (change them at ${emulator.url}/_sim/faults)`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    await runUntilSignalled({ stop: () => emulator.stop() }, createLogger('info'));
+    process.stdout.write(`${running.lines.join('\n')}\n`);
+    await runUntilSignalled({ stop: () => running.stop() }, createLogger('info'));
   });
 
   program
     .command('demo')
-    .description('see Warden work: an emulated Intune tenant, the service and its worker, connected and synced')
-    .option('--devices <n>', 'emulated fleet size', positiveInteger, 2000)
+    .description(
+      'see Warden work: emulated Intune, Jamf Pro and Android tenants, the service and its worker, connected and synced',
+    )
+    .option(
+      '--devices <n>',
+      'Intune fleet size (the Jamf and Android fleets are a quarter of it each)',
+      positiveInteger,
+      2000,
+    )
     .action(async (options: { devices: number }) => {
       const config = loadConfig();
       const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);

@@ -1,10 +1,11 @@
-// `warden demo`: the way to see Warden work with nothing installed. Starts an emulated Intune tenant with a
-// realistic fleet, the service and its worker on the embedded database (or DATABASE_URL), registers the
-// tenant as a connection through the same service code the API uses, runs a first sync, and prints where to
-// look and a token to look with.
+// `warden demo`: the way to see Warden work with nothing installed. Starts three emulated tenants with realistic
+// fleets (Intune, Jamf Pro and the Android Management API), the service and its worker on the embedded database
+// (or DATABASE_URL), registers each tenant as a connection through the same service code the API uses, runs
+// their first syncs side by side, and prints the connections, where to look and a token to look with.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { appendAudit } from './audit/store';
 import { CLI_ACTOR } from './auth/roles';
 import { ensureBootstrapToken } from './auth/tokens';
 import type { Config } from './config';
@@ -13,10 +14,23 @@ import { createConnection, getConnection, listConnections } from './connections/
 import type { Logger } from './log';
 import { EvidenceSigner } from './posture/evidence-signer';
 import { type RunningService, startServer } from './service';
+import { androidEmulatorConnection, startAndroidEmulator } from './sim/android';
 import { emulatorConnection, startGraphEmulator } from './sim/graph';
-import { createSelfSignedCertificate } from './sim/tls';
+import { jamfEmulatorConnection, startJamfEmulator } from './sim/jamf';
+import { createSelfSignedCertificate, ensureTestPki } from './sim/tls';
 
-const DEMO_CONNECTION = 'contoso-intune (emulated)';
+/** The demo's tenants, by the name of their connection. */
+const DEMO_CONNECTIONS = {
+  intune: 'contoso-intune (emulated)',
+  jamf: 'contoso-jamf (emulated)',
+  android: 'contoso-android (emulated)',
+} as const;
+
+/** The Jamf and Android fleets are a quarter of the Intune one each (at least 10 devices). */
+export function demoFleetSizes(devices: number): { intune: number; jamf: number; android: number } {
+  const quarter = Math.max(10, Math.round(devices / 4));
+  return { intune: devices, jamf: quarter, android: quarter };
+}
 
 async function waitForSync(service: RunningService, connectionId: string, since: Date, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
@@ -24,7 +38,8 @@ async function waitForSync(service: RunningService, connectionId: string, since:
     const connection = await getConnection(service.db.knex, connectionId);
     const run = connection.lastSync;
     if (run && run.startedAt >= since && run.outcome !== 'running') return run;
-    if (Date.now() > deadline) throw new Error(`the first sync did not finish within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`the first sync of ${connection.name} did not finish within ${timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -59,7 +74,16 @@ export async function runDemo(
   options: { devices: number; port: number },
 ): Promise<RunningService> {
   const dataDir = baseConfig.databaseUrl ? baseConfig.dataDir : path.join(baseConfig.dataDir, 'demo');
-  const emulator = await startGraphEmulator({ pkiDir: path.join(dataDir, 'pki'), devices: options.devices, port: 0 });
+  const pkiDir = path.join(dataDir, 'pki');
+  const fleet = demoFleetSizes(options.devices);
+  // One test CA signs all three emulators: made (if need be) once, before they start side by side.
+  ensureTestPki(pkiDir);
+  const [graph, jamf, android] = await Promise.all([
+    startGraphEmulator({ pkiDir, devices: fleet.intune, port: 0 }),
+    startJamfEmulator({ pkiDir, mobileDevices: fleet.jamf }),
+    startAndroidEmulator({ pkiDir, devices: fleet.android }),
+  ]);
+  const stopEmulators = () => Promise.all([graph.stop(), jamf.stop(), android.stop()]).then(() => undefined);
   const token = baseConfig.bootstrapToken ?? `wdn_demo_${randomBytes(24).toString('base64url')}`;
   const evidence = baseConfig.evidenceSigner ? null : demoEvidenceSigner(dataDir);
   const config: Config = {
@@ -67,28 +91,61 @@ export async function runDemo(
     dataDir,
     port: options.port,
     bootstrapToken: token,
-    extraCaPem: emulator.caPem,
+    extraCaPem: graph.caPem,
     evidenceSigner: baseConfig.evidenceSigner ?? evidence!.signer,
   };
-  const service = await startServer(config, log, { withWorker: true });
+  let service: RunningService;
+  try {
+    service = await startServer(config, log, { withWorker: true });
+  } catch (error) {
+    await stopEmulators();
+    throw error;
+  }
   try {
     await ensureBootstrapToken(service.db.knex, token);
-    const existing = (await listConnections(service.db.knex)).find((c) => c.name === DEMO_CONNECTION);
-    // The emulator's tenant is new at every start; a connection kept from an earlier demo points at its old port.
-    if (existing) await service.db.knex('connections').where({ id: existing.id }).delete();
-    const connection = await createConnection(
-      service.db.knex,
-      resolveSecretBox(config),
-      { name: DEMO_CONNECTION, ...emulatorConnection(emulator) },
-      { actor: CLI_ACTOR },
-    );
+    const definitions = [
+      { name: DEMO_CONNECTIONS.intune, ...emulatorConnection(graph) },
+      { name: DEMO_CONNECTIONS.jamf, ...jamfEmulatorConnection(jamf) },
+      { name: DEMO_CONNECTIONS.android, ...androidEmulatorConnection(android) },
+    ];
+    // The emulated tenants are new at every start; connections kept from an earlier demo point at old ports.
+    const names: string[] = Object.values(DEMO_CONNECTIONS);
+    const stale = (await listConnections(service.db.knex)).filter((c) => names.includes(c.name));
+    await service.db.knex.transaction(async (trx) => {
+      for (const connection of stale) {
+        await trx('connections').where({ id: connection.id }).delete();
+        await appendAudit(trx, {
+          actor: CLI_ACTOR,
+          action: 'connection.delete',
+          target: { type: 'connection', id: connection.id },
+          details: { name: connection.name, kind: connection.kind, reason: 'the demo starts new emulated tenants' },
+        });
+      }
+    });
+    const box = resolveSecretBox(config);
     const started = new Date();
-    await service.worker!.runNow('connection-sync', { connectionId: connection.id, trigger: 'manual' });
-    const run = await waitForSync(service, connection.id, started, 120_000);
+    const connections = [];
+    for (const definition of definitions) {
+      const connection = await createConnection(service.db.knex, box, definition, { actor: CLI_ACTOR });
+      await service.worker!.runNow('connection-sync', { connectionId: connection.id, trigger: 'manual' });
+      connections.push(connection);
+    }
+    const runs = await Promise.all(connections.map((c) => waitForSync(service, c.id, started, 120_000)));
     const out = process.stderr;
     out.write(`\nWarden demo is running at ${service.url}\n`);
-    out.write(`  emulated Intune tenant: ${emulator.url} (${options.devices} devices)\n`);
-    out.write(`  first sync: ${run.outcome}, ${JSON.stringify(run.counts)}${run.error ? ` (${run.error})` : ''}\n`);
+    out.write(`  emulated Intune tenant:      ${graph.url} (${fleet.intune} devices)\n`);
+    out.write(
+      `  emulated Jamf Pro server:    ${jamf.url} (${jamf.fleet.mobileDevices.length} iPhones and iPads, ${jamf.fleet.computers.length} Macs)\n`,
+    );
+    out.write(`  emulated Android enterprise: ${android.url} (${fleet.android} devices)\n`);
+    out.write('  connections, first sync:\n');
+    for (const [i, connection] of connections.entries()) {
+      const run = runs[i]!;
+      const devices = run.counts.devices ?? 0;
+      out.write(
+        `    ${connection.name.padEnd(28)} ${connection.kind.padEnd(8)} ${run.outcome}, ${devices} devices, ${run.counts.appHits ?? 0} watched apps${run.error ? ` (${run.error})` : ''}\n`,
+      );
+    }
     out.write(`  admin token: ${token}\n\n`);
     out.write(`  curl -H "Authorization: Bearer ${token}" ${service.url}/v1/connections\n`);
     out.write(`  curl -H "Authorization: Bearer ${token}" "${service.url}/v1/devices?hasApp=com.whatsapp&limit=5"\n\n`);
@@ -106,14 +163,14 @@ export async function runDemo(
     out.write('Stop with Ctrl-C.\n');
   } catch (error) {
     await service.stop();
-    await emulator.stop();
+    await stopEmulators();
     throw error;
   }
   return {
     ...service,
     async stop() {
       await service.stop();
-      await emulator.stop();
+      await stopEmulators();
     },
   };
 }

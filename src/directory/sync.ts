@@ -2,6 +2,8 @@
 // new and changed users), and, only after a complete listing, users it no longer holds marked deleted. Like the
 // inventory, a failed listing concludes nothing: no one is marked deleted because a page was missing. A 401/403
 // marks the credential broken; a 429 or 5xx never does. Departed owners are then found by the device rules.
+// An MDM without a directory of its own (its connector's hasDirectory is false: Jamf Pro, Android Management)
+// is skipped: nothing is listed, nothing recorded as failed, the credential left as it is.
 import type { Knex } from 'knex';
 import { appendAudit } from '../audit/store';
 import { SYSTEM_ACTOR } from '../auth/roles';
@@ -30,7 +32,8 @@ export interface DirectoryCounts {
 
 export type DirectorySyncResult =
   | { outcome: 'succeeded'; counts: DirectoryCounts }
-  | { outcome: 'failed'; counts: DirectoryCounts; errorKind: string; error: string };
+  | { outcome: 'failed'; counts: DirectoryCounts; errorKind: string; error: string }
+  | { outcome: 'skipped'; counts: DirectoryCounts; reason: string };
 
 const UPSERT_USERS = `
 with incoming as (
@@ -94,6 +97,11 @@ export async function syncDirectory(
   const started = new Date();
   try {
     connector = createConnector(definition, { log, caPem: deps.extraCaPem ?? undefined, ...deps.connectorOptions });
+    if (!connector.hasDirectory) {
+      const reason = `${connection.kind} has no directory Warden can read`;
+      log.info({ kind: connection.kind }, 'directory sync skipped: the MDM has no directory');
+      return { outcome: 'skipped', counts, reason };
+    }
     const seen = new Set<string>();
     for await (const page of connector.listUsers({ signal: options.signal })) {
       for (const user of page) seen.add(user.externalId);

@@ -6,6 +6,8 @@
 // alignment of each policy's controls) and stores them per connection for GET /v1/posture/summary.
 import type { Knex } from 'knex';
 import { OWNER_STATE_SQL } from '../directory/sync';
+import type { MdmKind } from '../mdm/connector';
+import { type CompiledPolicy, compileForKind, groupNamesOf } from '../policies/compile';
 import type { DriftCheck } from '../policies/drift-check';
 import type { Policy } from '../policies/model';
 import { getPolicy, listPolicies } from '../policies/store';
@@ -92,11 +94,35 @@ interface DeviceRow {
 const sameAsk = (a: { mode: string } | undefined, b: { mode: string } | undefined) =>
   canonicalJson({ ...a, mode: null }) === canonicalJson({ ...b, mode: null });
 
+const unenforceableByKind = new Map<MdmKind, WeakMap<Policy, CompiledPolicy['unenforceable']>>();
+
+/** Whether the compiler of this MDM kind says the control cannot be enforced on the platform. */
+function unenforceableIn(kind: MdmKind, policy: Policy, control: SettingControl, platform: string): boolean {
+  let byPolicy = unenforceableByKind.get(kind);
+  if (!byPolicy) {
+    byPolicy = new WeakMap();
+    unenforceableByKind.set(kind, byPolicy);
+  }
+  let list = byPolicy.get(policy);
+  if (!list) {
+    try {
+      list = compileForKind(kind, policy, new Map(groupNamesOf(policy).map((name) => [name, name]))).unenforceable;
+    } catch {
+      list = []; // a policy this MDM cannot take is refused when planned; here nothing more is concluded
+    }
+    byPolicy.set(policy, list);
+  }
+  return list.some((u) => u.control === control && (u.platform === platform || u.platform === 'all'));
+}
+
 /**
  * For one connection and platform: how each policy's settings-kept control stands in the MDM, from the latest
  * drift check that read the tenant (unknown checks keep the last known truth).
  */
 async function enforcementLookup(knex: Knex): Promise<(connectionId: string, platform: string) => EnforcementOf> {
+  const kinds = new Map<string, MdmKind>(
+    (await knex('connections').select('id', 'kind')).map((c: { id: string; kind: MdmKind }) => [c.id, c.kind]),
+  );
   const checks: Array<{
     policy_name: string;
     connection_id: string;
@@ -118,6 +144,8 @@ async function enforcementLookup(knex: Knex): Promise<(connectionId: string, pla
   return (connectionId, platform) =>
     (policy: Policy, control: SettingControl): Enforcement => {
       if (policy.controls[control]?.mode === 'report') return 'report-only';
+      const kind = kinds.get(connectionId);
+      if (kind && unenforceableIn(kind, policy, control, platform)) return 'not-enforceable';
       const check = byPair.get(`${policy.name} ${connectionId}`);
       if (!check) return 'unknown';
       if (check.status === 'not-applied') return 'not-applied';

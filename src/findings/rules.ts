@@ -22,9 +22,10 @@ export type OwnerState = 'active' | 'disabled' | 'deleted' | 'unknown';
 /**
  * Whether the MDM holds what a policy asks for a control on a platform, as the last drift check that could read
  * the tenant found: held; not applied there; drifted (and not put back); only reported (report mode compiles
- * nothing); or unknown (never checked, or never readable).
+ * nothing); not enforceable through that MDM on that platform (e.g. backup on Android Management); or unknown
+ * (never checked, or never readable).
  */
-export type Enforcement = 'held' | 'not-applied' | 'drifted' | 'report-only' | 'unknown';
+export type Enforcement = 'held' | 'not-applied' | 'drifted' | 'report-only' | 'not-enforceable' | 'unknown';
 
 /** A control kept by MDM settings rather than seen on the device: which policies ask it, and whether each holds. */
 export interface EnforcedControl {

@@ -1032,14 +1032,91 @@ export interface components {
             /** @description A user-assigned identity's client id; omit for the system-assigned one. */
             clientId?: string;
         });
+        /**
+         * @description One MDM tenant: `intune` (Microsoft Intune through Graph), `jamf` (Jamf Pro: an API client's client
+         *     credentials) or `android` (Google's Android Management API: a service account key). `kind` decides the
+         *     shape of `settings` and `credentials`.
+         */
         ConnectionCreateRequest: {
-            name: string;
             /** @enum {string} */
+            kind: "intune" | "jamf" | "android";
+        } & ({
+            name: components["schemas"]["ConnectionName"];
+            /** @constant */
             kind: "intune";
             settings: components["schemas"]["IntuneSettings"];
             credentials: components["schemas"]["IntuneCredentials"];
-            /** @default 15 */
-            syncIntervalMinutes: number;
+            syncIntervalMinutes?: components["schemas"]["SyncIntervalMinutes"];
+        } | {
+            name: components["schemas"]["ConnectionName"];
+            /** @constant */
+            kind: "jamf";
+            settings: components["schemas"]["JamfSettings"];
+            credentials: components["schemas"]["JamfCredentials"];
+            syncIntervalMinutes?: components["schemas"]["SyncIntervalMinutes"];
+        } | {
+            name: components["schemas"]["ConnectionName"];
+            /** @constant */
+            kind: "android";
+            settings: components["schemas"]["AndroidSettings"];
+            credentials: components["schemas"]["AndroidCredentials"];
+            syncIntervalMinutes?: components["schemas"]["SyncIntervalMinutes"];
+        });
+        ConnectionName: string;
+        /** @default 15 */
+        SyncIntervalMinutes: number;
+        JamfSettings: {
+            /**
+             * Format: uri
+             * @description The Jamf Pro server, e.g. `https://example.jamfcloud.com`.
+             */
+            baseUrl: string;
+            /** @description The OAuth token path; default `/api/oauth/token` (newer servers also answer `/api/v1/oauth/token`). */
+            tokenPath?: string;
+        };
+        /** @description A Jamf Pro API client (Settings > API roles and clients). */
+        JamfCredentials: {
+            /** @enum {string} */
+            type: "client-credentials";
+        } & {
+            /** @constant */
+            type: "client-credentials";
+            clientId: string;
+            clientSecret: string;
+        };
+        AndroidSettings: {
+            /** @description `enterprises/{enterpriseId}`. */
+            enterpriseName: string;
+            /**
+             * Format: uri
+             * @description Default `https://androidmanagement.googleapis.com/`.
+             */
+            rootUrl?: string;
+            /**
+             * Format: uri
+             * @description Default `https://oauth2.googleapis.com/token`, or the key file's `token_uri`.
+             */
+            tokenUri?: string;
+        };
+        /** @description A Google Cloud service account allowed to manage the enterprise. */
+        AndroidCredentials: {
+            /** @enum {string} */
+            type: "service-account";
+        } & {
+            /** @constant */
+            type: "service-account";
+            /** @description The service account key file as the Google Cloud console downloads it. */
+            key: {
+                /** @constant */
+                type: "service_account";
+                project_id: string;
+                private_key: string;
+                client_email: string;
+                /** Format: uri */
+                token_uri?: string;
+            } & {
+                [key: string]: unknown;
+            };
         };
         SyncRun: {
             id: number;
@@ -1068,12 +1145,12 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            kind: "intune";
-            settings: components["schemas"]["IntuneSettings"];
+            kind: "intune" | "jamf" | "android";
+            settings: components["schemas"]["IntuneSettings"] | components["schemas"]["JamfSettings"] | components["schemas"]["AndroidSettings"];
             /** @description Only the kind of credential; the secret itself is never returned. */
             credentials: {
                 /** @enum {string} */
-                type: "client-secret" | "certificate" | "certificate-pfx" | "managed-identity";
+                type: "client-secret" | "certificate" | "certificate-pfx" | "managed-identity" | "client-credentials" | "service-account";
             };
             /**
              * @description broken after a 401/403 from the MDM (a person must fix it); a 429 or 5xx never breaks it.
@@ -1620,6 +1697,7 @@ export interface components {
             kind: "object-deleted" | "setting-changed" | "assignment-removed" | "assignment-added" | "extra-object" | "exemption-added";
             /** @description The object's key within the policy. */
             key: string;
+            /** @description Where the object lives in its MDM: an Intune Graph collection (`deviceConfigurations`, `deviceCompliancePolicies`, `androidManagedAppProtections`, `iosManagedAppProtections`), Jamf Pro's `mobileDeviceConfigurationProfiles` or the Android Management API's `policies`. */
             collection: string;
             /** @description The MDM's id of the object; null when it is gone. */
             objectId: string | null;
@@ -1682,6 +1760,7 @@ export interface components {
             action: "create" | "update" | "delete" | "no-change";
             /** @description The object's key within the policy (with the policy name it is the marker). */
             key: string;
+            /** @description Where the object lives in its MDM: an Intune Graph collection (`deviceConfigurations`, `deviceCompliancePolicies`, `androidManagedAppProtections`, `iosManagedAppProtections`), Jamf Pro's `mobileDeviceConfigurationProfiles` or the Android Management API's `policies`. */
             collection: string;
             displayName: string;
             /** @description The MDM's id of the object (not for create). */

@@ -5,7 +5,8 @@ export const WATCHED_APPS: readonly string[] = [
   'com.whatsapp.w4b', // WhatsApp Business, Android
   'net.whatsapp.WhatsApp', // WhatsApp, iOS
   'net.whatsapp.WhatsAppSMB', // WhatsApp Business, iOS
-  'com.facebook.orca', // Messenger, Android and iOS
+  'com.facebook.orca', // Messenger, Android
+  'com.facebook.Messenger', // Messenger, iOS
   'org.telegram.messenger', // Telegram, Android
   'ph.telegra.Telegraph', // Telegram, iOS
   'org.thoughtcrime.securesms', // Signal, Android

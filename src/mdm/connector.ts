@@ -1,12 +1,10 @@
 // The connector contract: what Warden asks of every MDM, in Warden's own terms. Each MDM (intune/, later jamf/
 // and android/) implements it behind a factory; nothing outside mdm/ knows an MDM's wire format. Failures are
-// MdmErrors (errors.ts). Native policy objects are Intune's shapes while Intune is the only kind; remote actions
-// (issue 5) extend the contract next.
+// MdmErrors (errors.ts). Native policy objects are exchanged in the MDM-neutral shapes of native.ts.
 import type { MdmError } from './errors';
-import type { NativeState } from './intune/native';
-import type { NativeChange, NativeChangeResult } from './intune/policies';
+import type { NativeChange, NativeChangeResult, NativeState } from './native';
 
-export type MdmKind = 'intune';
+export type MdmKind = 'intune' | 'jamf' | 'android';
 
 export type Platform = 'android' | 'ios' | 'windows' | 'macos' | 'other';
 export type Ownership = 'company' | 'personal' | 'unknown';
@@ -122,6 +120,12 @@ export interface RequestStats {
 
 export interface MdmConnector {
   readonly kind: MdmKind;
+  /**
+   * Whether the MDM has a directory of people and groups Warden can read (listUsers, resolveGroups). Without
+   * one, those calls throw MdmError('invalid'), directory sync skips the connection, and policy targets by
+   * group cannot be resolved there.
+   */
+  readonly hasDirectory: boolean;
   /** Proves the credential works (token and one cheap read). */
   verify(options?: ListOptions): Promise<void>;
   /**

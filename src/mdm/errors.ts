@@ -76,3 +76,27 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? null : Math.max(0, date - now);
 }
+
+/** A network failure's chain of causes by code or name (`ECONNRESET <- FetchError`), for messages. */
+export function describeCause(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    parts.push(typeof code === 'string' ? code : current.name);
+    current = current.cause;
+  }
+  return parts.join(' <- ') || String(error);
+}
+
+/** An https URL from the settings, or MdmError('invalid') naming the setting. */
+export function httpsUrl(value: string, setting: string): URL {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (url?.protocol !== 'https:') throw new MdmError('invalid', `settings.${setting} must be an https URL`);
+  return url;
+}

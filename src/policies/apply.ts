@@ -12,10 +12,10 @@ import { listConnections, loadConnectorDefinition } from '../connections/store';
 import { AppError, notFound } from '../errors';
 import type { Logger } from '../log';
 import { createConnector } from '../mdm';
-import type { MdmConnector } from '../mdm/connector';
+import type { MdmConnector, MdmKind } from '../mdm/connector';
 import { MdmError } from '../mdm/errors';
 import { canonicalJson } from '../util/canonical-json';
-import { type CompiledPolicy, CompileError, compileForIntune, type GroupIds, groupNamesOf } from './compile/intune';
+import { type CompiledPolicy, CompileError, compileForKind, type GroupIds, groupNamesOf, MDM_NAMES } from './compile';
 import { canonicalPolicy, type Policy, policyHash } from './model';
 import { describePlan, nativeChanges, type PlanStep, planPolicy } from './plan';
 import { checkPolicyName, currentVersion, getPolicy, savePolicy } from './store';
@@ -59,16 +59,16 @@ export async function connectorFor(deps: PlanDeps, connectionId: string): Promis
 }
 
 /**
- * Compiles for Intune; a policy Intune cannot take is a conflict for the caller to fix. Without `groupIds`, group
- * names among the targets stand for a group each (what a tenant resolves them to is checked per tenant).
+ * Compiles for one kind of MDM; a policy it cannot take is a conflict for the caller to fix. Without `groupIds`,
+ * group names among the targets stand for a group each (what a tenant resolves them to is checked per tenant).
  */
-export function compile(policy: Policy, groupIds?: GroupIds): CompiledPolicy {
+export function compile(policy: Policy, kind: MdmKind, groupIds?: GroupIds): CompiledPolicy {
   const ids = groupIds ?? new Map(groupNamesOf(policy).map((name) => [name, UNRESOLVED_GROUP]));
   try {
-    return compileForIntune(policy, ids);
+    return compileForKind(kind, policy, ids);
   } catch (error) {
     if (error instanceof CompileError)
-      throw new AppError('conflict', `the policy cannot be compiled for Intune: ${error.message}`);
+      throw new AppError('conflict', `the policy cannot be compiled for ${MDM_NAMES[kind]}: ${error.message}`);
     throw error;
   }
 }
@@ -80,8 +80,13 @@ export class GroupResolutionError extends Error {}
 
 /** Compiles a policy for one tenant, its group names resolved in that tenant's directory. */
 export async function compileFor(policy: Policy, connector: MdmConnector): Promise<CompiledPolicy> {
+  if ((policy.targets.groups ?? []).length > 0 && !connector.hasDirectory) {
+    throw new GroupResolutionError(
+      `targets.groups: ${MDM_NAMES[connector.kind]} has no directory groups Warden can target; leave this connection out of a policy that targets groups`,
+    );
+  }
   const names = groupNamesOf(policy);
-  if (names.length === 0) return compile(policy);
+  if (names.length === 0) return compile(policy, connector.kind);
   const resolution = await connector.resolveGroups(names);
   const problems = [
     resolution.missing.length > 0 && `no group is named ${resolution.missing.map((n) => `"${n}"`).join(', ')}`,
@@ -89,16 +94,16 @@ export async function compileFor(policy: Policy, connector: MdmConnector): Promi
       `several groups are named ${resolution.ambiguous.map((n) => `"${n}"`).join(', ')} (use the group id)`,
   ].filter(Boolean);
   if (problems.length > 0) throw new GroupResolutionError(`targets.groups: ${problems.join('; ')}`);
-  return compile(policy, resolution.ids);
+  return compile(policy, connector.kind, resolution.ids);
 }
 
 async function planConnection(
   deps: PlanDeps,
   policyName: string,
   policy: Policy,
-  connection: { id: string; name: string },
+  connection: { id: string; name: string; kind: MdmKind },
 ): Promise<{ plan: ConnectionPlan; connector: MdmConnector | null }> {
-  const preview = compile(policy);
+  const preview = compile(policy, connection.kind);
   const base = {
     connectionId: connection.id,
     connectionName: connection.name,
@@ -159,11 +164,10 @@ export async function createPlan(deps: PlanDeps, policyName: string, by: By, pro
     document = saved.policy;
     baseVersion = saved.version;
   }
-  compile(document); // a policy Intune cannot take at all is refused before any tenant is read
   const wanted = document.targets.connections;
-  const targeted = (await listConnections(deps.knex)).filter(
-    (c) => c.kind === 'intune' && (wanted.includes('all') || wanted.includes(c.name)),
-  );
+  const targeted = (await listConnections(deps.knex)).filter((c) => wanted.includes('all') || wanted.includes(c.name));
+  // A policy an MDM cannot take at all is refused before any tenant is read.
+  for (const kind of new Set(targeted.map((c) => c.kind))) compile(document, kind);
   const connections: ConnectionPlan[] = [];
   for (const connection of targeted)
     connections.push((await planConnection(deps, policyName, document, connection)).plan);
@@ -241,10 +245,14 @@ export async function applyPlan(
   // Apply only what the caller saw: each tenant must still plan exactly the same.
   const document = proposed ?? (await getPolicy(deps.knex, policyName)).policy;
   const connectors: MdmConnector[] = [];
+  const kinds = new Map((await listConnections(deps.knex)).map((c) => [c.id, c.kind]));
   for (const plan of plans) {
+    const kind = kinds.get(plan.connectionId);
+    if (!kind) throw refuse(`the connection ${plan.connectionName} no longer exists`);
     const fresh = await planConnection(deps, policyName, document, {
       id: plan.connectionId,
       name: plan.connectionName,
+      kind,
     });
     if (fresh.plan.hash !== plan.hash || !fresh.connector)
       throw refuse(`the tenant of ${plan.connectionName} changed since the plan`);

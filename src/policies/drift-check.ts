@@ -10,9 +10,9 @@ import { listConnections } from '../connections/store';
 import { notFound } from '../errors';
 import type { MdmConnector } from '../mdm/connector';
 import { MdmError } from '../mdm/errors';
-import type { NativeState } from '../mdm/intune/native';
+import type { NativeState } from '../mdm/native';
 import { compileFor, connectorFor, GroupResolutionError, type PlanDeps } from './apply';
-import type { CompiledPolicy } from './compile/intune';
+import type { CompiledPolicy } from './compile';
 import { type DriftEvent, describeDrift, driftOf, exemptionDrift, remediable, remediationChanges } from './drift';
 import type { Policy } from './model';
 import { planPolicy } from './plan';
@@ -94,7 +94,7 @@ export async function checkDrift(
   const now = options.now ?? (() => new Date());
   const policies = (await listPolicies(deps.knex)).filter((p) => !options.policy || p.name === options.policy);
   if (options.policy && policies.length === 0) throw notFound('policy', options.policy);
-  const connections = (await listConnections(deps.knex)).filter((c) => c.kind === 'intune');
+  const connections = await listConnections(deps.knex);
   const applied = await appliedVersions(
     deps.knex,
     policies.map((p) => p.name),

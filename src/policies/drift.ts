@@ -5,9 +5,7 @@
 // `enforce` events are put back (remediationChanges), `alert` events raise a finding, and nothing here ever
 // reads a failed reading as "in sync" (the caller records "unknown" instead of calling these).
 import type { components } from '../http/api-types';
-import type { NativeObject, NativeState } from '../mdm/intune/native';
-import type { NativeChange } from '../mdm/intune/policies';
-import { parseMarker } from './compile/intune';
+import { type NativeChange, type NativeObject, type NativeState, parseMarker } from '../mdm/native';
 import type { ControlMode, Policy } from './model';
 import type { Plan, PlanStep } from './plan';
 

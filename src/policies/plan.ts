@@ -4,10 +4,8 @@
 // restricted apps) compare without order. An unchanged tenant plans "no changes" every time. Objects without
 // this policy's marker are never touched.
 import { createHash } from 'node:crypto';
-import type { IntuneCollection, NativeObject, NativeState } from '../mdm/intune/native';
-import type { NativeChange } from '../mdm/intune/policies';
+import { type NativeChange, type NativeObject, type NativeState, parseMarker } from '../mdm/native';
 import { canonicalJson } from '../util/canonical-json';
-import { parseMarker } from './compile/intune';
 
 export type { NativeState };
 
@@ -18,18 +16,18 @@ export interface SettingChange {
 }
 
 export type PlanStep =
-  | { action: 'create'; key: string; collection: IntuneCollection; displayName: string; desired: NativeObject }
+  | { action: 'create'; key: string; collection: string; displayName: string; desired: NativeObject }
   | {
       action: 'update';
       key: string;
       id: string;
-      collection: IntuneCollection;
+      collection: string;
       displayName: string;
       changes: SettingChange[];
       desired: NativeObject;
     }
-  | { action: 'delete'; key: string; id: string; collection: IntuneCollection; displayName: string }
-  | { action: 'no-change'; key: string; id: string; collection: IntuneCollection; displayName: string };
+  | { action: 'delete'; key: string; id: string; collection: string; displayName: string }
+  | { action: 'no-change'; key: string; id: string; collection: string; displayName: string };
 
 export interface Plan {
   policy: string;

@@ -40,7 +40,7 @@ export function targets(policy: Policy, connectionName: string, platform: Platfo
 
 /** How a settings-kept control stands on a device of a platform, given its enforcement in the device's MDM. */
 export function settingStatus(platform: Platform, enforcement: Enforcement): ControlStatus {
-  if (!CONFIGURED_PLATFORMS.includes(platform)) return 'notEnforceable';
+  if (!CONFIGURED_PLATFORMS.includes(platform) || enforcement === 'not-enforceable') return 'notEnforceable';
   if (enforcement === 'held') return 'holds';
   if (enforcement === 'unknown') return 'unknown';
   return 'fails';

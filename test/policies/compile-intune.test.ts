@@ -1,7 +1,9 @@
 // The Intune compiler: each control lands in the documented native settings, every object is valid Graph v1.0
 // (checked against the official schema), carries a stable marker and its assignments, report-mode controls
 // are not compiled, and what Intune cannot enforce is said explicitly.
-import { CompileError, compileForIntune, type NativeObject, parseMarker } from '../../src/policies/compile/intune';
+import { parseMarker } from '../../src/mdm/native';
+import { CompileError } from '../../src/policies/compile';
+import { compileForIntune, type NativeObject } from '../../src/policies/compile/intune';
 import type { Policy } from '../../src/policies/model';
 import { describeErrors, GraphSchema, loadReferenceCsdl } from '../sim/graph/graph-schema';
 

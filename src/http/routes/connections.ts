@@ -27,7 +27,7 @@ export function presentConnection(connection: Connection): Schemas['Connection']
     id: connection.id,
     name: connection.name,
     kind: connection.kind,
-    settings: connection.settings as Schemas['IntuneSettings'],
+    settings: connection.settings as Schemas['Connection']['settings'],
     credentials: { type: connection.credentialType as Schemas['Connection']['credentials']['type'] },
     credentialStatus: connection.credentialStatus,
     credentialError: connection.credentialError,

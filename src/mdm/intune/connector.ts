@@ -26,7 +26,7 @@ const INTUNE_ACTIONS: Record<RemoteAction, string> = {
   sync: 'syncDevice',
 };
 
-import { MdmError } from '../errors';
+import { httpsUrl, MdmError } from '../errors';
 import { Resilience, type RetryPolicy, sharedBuckets } from '../resilience';
 import { devicesWithApps } from './apps';
 import { createGraphClient, send } from './client';
@@ -40,7 +40,6 @@ import {
   DEFAULT_GRAPH_BASE_URL,
   GRAPH_SCOPE,
   GRAPH_VERSION,
-  httpsUrl,
   type IntuneCredentials,
   type IntuneSettings,
   PAGE_SIZE,
@@ -59,6 +58,7 @@ export interface IntuneConnectorOptions {
 
 export class IntuneConnector implements MdmConnector {
   readonly kind = 'intune' as const;
+  readonly hasDirectory = true;
   private readonly credential: TokenCredential;
   private readonly client: Client;
   private readonly resilience: Resilience;

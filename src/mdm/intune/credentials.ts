@@ -14,11 +14,10 @@ import {
   type TokenCredentialOptions,
 } from '@azure/identity';
 import forge from 'node-forge';
-import { MdmError } from '../errors';
+import { httpsUrl, MdmError } from '../errors';
 import { carry, fromCredentialError, type TokenEndpointFailure } from './graph-errors';
 import {
   DEFAULT_AUTHORITY_HOST,
-  httpsUrl,
   type IntuneCredentials,
   type IntuneSettings,
   MICROSOFT_AUTHORITY_HOSTS,

@@ -5,7 +5,7 @@
 // which it rethrows untouched: so an MdmError decided inside the chain travels as a GraphClientError's
 // `customError` and is unwrapped here.
 import { GraphClientError, GraphError } from '@microsoft/microsoft-graph-client';
-import { kindOfStatus, MdmError, parseRetryAfter } from '../errors';
+import { describeCause, kindOfStatus, MdmError, parseRetryAfter } from '../errors';
 
 type HeaderSource = Headers | Record<string, string | undefined> | undefined;
 
@@ -121,15 +121,4 @@ export function toMdmError(error: unknown): MdmError | undefined {
     );
   }
   return undefined;
-}
-
-function describeCause(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 4; depth++) {
-    const code = (current as { code?: unknown }).code;
-    parts.push(typeof code === 'string' ? code : current.name);
-    current = current.cause;
-  }
-  return parts.join(' <- ') || String(error);
 }

@@ -4,9 +4,12 @@
 // settings) and assign or targetApps when those changed.
 import type { Client } from '@microsoft/microsoft-graph-client';
 import { MdmError } from '../errors';
+import type { NativeChange, NativeChangeResult, NativeObject, NativeState } from '../native';
 import { send } from './client';
-import type { IntuneCollection, NativeObject, NativeState } from './native';
+import type { IntuneCollection } from './native';
 import { listPages } from './paging';
+
+export type { NativeChange, NativeChangeResult };
 
 export const COLLECTION_PATHS: Record<IntuneCollection, string> = {
   androidManagedAppProtections: 'deviceAppManagement/androidManagedAppProtections',
@@ -15,16 +18,11 @@ export const COLLECTION_PATHS: Record<IntuneCollection, string> = {
   deviceCompliancePolicies: 'deviceManagement/deviceCompliancePolicies',
 };
 
-/** What to do to one object (from a plan). */
-export type NativeChange =
-  | { action: 'create'; desired: NativeObject }
-  | { action: 'update'; id: string; desired: NativeObject; changed: readonly string[] }
-  | { action: 'delete'; id: string; collection: IntuneCollection };
-
-export interface NativeChangeResult {
-  action: NativeChange['action'];
-  collection: IntuneCollection;
-  id: string;
+/** The Graph path of a collection Warden compiles to; anything else is refused before a request is made. */
+function pathOf(collection: string): string {
+  const path = (COLLECTION_PATHS as Record<string, string>)[collection];
+  if (!path) throw new MdmError('invalid', `Intune has no policy collection '${collection}'`);
+  return path;
 }
 
 interface Context {
@@ -116,7 +114,7 @@ async function createOnce(
       what: `the ${desired.collection} listing`,
       signal: context.signal,
     };
-    const url = `${context.graphRoot}/${COLLECTION_PATHS[desired.collection]}?$select=id,description&$count=true`;
+    const url = `${context.graphRoot}/${pathOf(desired.collection)}?$select=id,description&$count=true`;
     for await (const rows of listPages<{ id: string; description?: string | null }>(walk, url, true)) {
       const made = rows.find((row) => row.description === desired.description);
       if (made) return made.id;
@@ -136,8 +134,8 @@ function createBody(object: NativeObject): Record<string, unknown> {
 }
 
 export async function applyNativeChange(context: Context, change: NativeChange): Promise<NativeChangeResult> {
-  const at = (collection: IntuneCollection, suffix = '') =>
-    context.client.api(`${context.graphRoot}/${COLLECTION_PATHS[collection]}${suffix}`);
+  const at = (collection: string, suffix = '') =>
+    context.client.api(`${context.graphRoot}/${pathOf(collection)}${suffix}`);
   if (change.action === 'delete') {
     try {
       await send(at(change.collection, `/${change.id}`), 'delete', context.signal);

@@ -1,7 +1,6 @@
 // What an Intune connection is made of (settings stored in the clear, credentials sealed elsewhere) and the
 // Graph facts the connector is built on: hosts, the token scope, and pacing sized from Intune's published
 // request limits (reference/MDM-APIS.md, "Throttling").
-import { MdmError } from '../errors';
 import type { BucketLimit } from '../resilience';
 
 // A type rather than an interface so that it stays assignable to Record<string, unknown> (stored as JSON).
@@ -15,18 +14,6 @@ export type IntuneSettings = {
   /** Default https://graph.microsoft.com. */
   graphBaseUrl?: string;
 };
-
-/** An https URL from the settings, or MdmError('invalid') naming the setting. */
-export function httpsUrl(value: string, setting: string): URL {
-  let url: URL | null = null;
-  try {
-    url = new URL(value);
-  } catch {
-    // reported below
-  }
-  if (url?.protocol !== 'https:') throw new MdmError('invalid', `settings.${setting} must be an https URL`);
-  return url;
-}
 
 export type IntuneCredentials =
   | { type: 'client-secret'; clientSecret: string }

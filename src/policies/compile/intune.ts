@@ -2,64 +2,22 @@
 // Android and iOS, the Android work-profile configuration, iOS restrictions and compliance policies, each with
 // its assignments and a stable Warden marker. What Intune cannot enforce on a platform is said explicitly, so it
 // is reported as "not enforceable here", never as met. Controls in `report` mode are evaluated, not compiled.
-import type { IntuneCollection, NativeObject } from '../../mdm/intune/native';
+import type { IntuneCollection } from '../../mdm/intune/native';
+import { markerOf, type NativeObject } from '../../mdm/native';
 import type { Policy } from '../model';
+import {
+  activeControls,
+  type CompiledPolicy,
+  CompileError,
+  type ControlName,
+  type GroupIds,
+  GUID,
+  groupNamesOf,
+  Settings,
+  type Unenforceable,
+} from './common';
 
 export type { IntuneCollection, NativeObject };
-
-export interface Unenforceable {
-  control: keyof Policy['controls'];
-  platform: string;
-  reason: string;
-}
-
-export interface CompiledPolicy {
-  objects: NativeObject[];
-  unenforceable: Unenforceable[];
-  /** Controls in report mode: evaluated on devices, not pushed to the MDM. */
-  reportOnly: Array<keyof Policy['controls']>;
-}
-
-const MARKER = /\[warden:([a-z0-9-]+)\/([a-z0-9-]+)\]/;
-
-export function markerOf(policyName: string, key: string): string {
-  return `[warden:${policyName}/${key}]`;
-}
-
-/** Reads the marker back from an object's description; null for objects Warden does not own. */
-export function parseMarker(description: string | null | undefined): { policy: string; key: string } | null {
-  const match = description ? MARKER.exec(description) : null;
-  return match ? { policy: match[1]!, key: match[2]! } : null;
-}
-
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-
-export class CompileError extends Error {}
-
-type ControlName = keyof Policy['controls'];
-
-/** Native settings with, for each, the policy controls it carries out (drift is judged by their modes). */
-class Settings {
-  readonly values: Record<string, unknown> = {};
-  readonly controls: Record<string, ControlName[]> = {};
-
-  set(setting: string, value: unknown, ...controls: ControlName[]): void {
-    this.values[setting] = value;
-    this.controls[setting] = controls;
-  }
-
-  get empty(): boolean {
-    return Object.keys(this.values).length === 0;
-  }
-}
-
-/** The group names of a policy's targets (entries that are not already directory group ids). */
-export function groupNamesOf(policy: Policy): string[] {
-  return (policy.targets.groups ?? []).filter((g) => !GUID.test(g));
-}
-
-/** Directory group ids by name, as resolved in one tenant (names differ from tenant to tenant). */
-export type GroupIds = ReadonlyMap<string, string>;
 
 function assignments(policy: Policy, groupIds: GroupIds): Array<Record<string, unknown>> {
   const groups = policy.targets.groups ?? [];
@@ -83,19 +41,6 @@ function blockAfterGrace(policy: Policy) {
       scheduledActionConfigurations: [{ actionType: 'block', gracePeriodHours, notificationTemplateId: '' }],
     },
   ];
-}
-
-/** The mode-filtered controls: report-mode ones are only evaluated. */
-function activeControls(policy: Policy): { active: Policy['controls']; reportOnly: Array<keyof Policy['controls']> } {
-  const active: Record<string, unknown> = {};
-  const reportOnly: Array<keyof Policy['controls']> = [];
-  for (const [name, control] of Object.entries(policy.controls) as Array<
-    [keyof Policy['controls'], { mode: string }]
-  >) {
-    if (control.mode === 'report') reportOnly.push(name);
-    else active[name] = control;
-  }
-  return { active: active as Policy['controls'], reportOnly };
 }
 
 /** App-protection settings shared by Android and iOS: keep work data in managed apps and out of backups. */

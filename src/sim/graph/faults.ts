@@ -158,7 +158,7 @@ export const FAULT_OPTIONS: readonly FaultOptionDefinition[] = [
     flags: '--throttle-rate <share>',
     attribute: 'throttleRate',
     setting: 'throttleRate',
-    description: 'share of Graph requests answered 429 TooManyRequests (0..1)',
+    description: 'share of API requests answered 429 Too Many Requests (0..1)',
     parse: (value) => share(value, '--throttle-rate'),
   },
   {
@@ -178,7 +178,7 @@ export const FAULT_OPTIONS: readonly FaultOptionDefinition[] = [
     flags: '--error-rate <share>',
     attribute: 'errorRate',
     setting: 'serverErrorRate',
-    description: 'share of Graph requests answered 500/502/503/504 (0..1)',
+    description: 'share of API requests answered 500/502/503/504 (0..1)',
     parse: (value) => share(value, '--error-rate'),
   },
   {
@@ -199,7 +199,8 @@ export const FAULT_OPTIONS: readonly FaultOptionDefinition[] = [
     flags: '--truncate-after <devices>',
     attribute: 'truncateAfter',
     setting: 'truncateListingAfter',
-    description: "end the managedDevices listing after N devices without a nextLink ('off' to disable)",
+    description:
+      "end the device listing after N devices without saying so (no nextLink or page token; 'off' to disable)",
     parse: (value) => truncation(value, '--truncate-after'),
   },
 ];

@@ -4,9 +4,11 @@
  * state, auth, faults, limits and stats to a small hand-written router on node:https.
  */
 import type { ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
+import { createServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { listenOnLoopback, resetConnection, startOfCurrentUtcHour, stopServer } from '../server-kit';
+
 import { ensureTestPki } from '../tls';
 import { handleAdmin } from './admin';
 import {
@@ -144,18 +146,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
       else writeResponse(outgoing, request, outcome.response);
     })();
   });
-  server.keepAliveTimeout = 5_000;
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('emulator did not bind a TCP port');
-  origin = `https://127.0.0.1:${address.port}`;
+  origin = await listenOnLoopback(server, options.port, 'the Graph emulator');
 
   return {
     url: origin,
@@ -264,30 +255,4 @@ function writeResponse(outgoing: ServerResponse, request: SimRequest, response: 
   }
   outgoing.writeHead(response.status, headers);
   outgoing.end(payload);
-}
-
-/** An abortive close (TCP RST where the platform allows), so the client sees ECONNRESET mid-request. */
-function resetConnection(socket: Socket): void {
-  if (typeof socket.resetAndDestroy === 'function' && !socket.destroyed) {
-    try {
-      socket.resetAndDestroy();
-      return;
-    } catch {
-      // A TLS socket may refuse; a plain destroy still breaks the exchange.
-    }
-  }
-  socket.destroy();
-}
-
-async function stopServer(server: Server): Promise<void> {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
-export function startOfCurrentUtcHour(now = new Date()): Date {
-  const hour = new Date(now);
-  hour.setUTCMinutes(0, 0, 0);
-  return hour;
 }

@@ -43,7 +43,10 @@ export interface ConformanceRig {
   completePendingActions(): Promise<void>;
   /** How many devices the connector's MDM returns per page (the suite lists more than one page). */
   pageSize: number;
-  /** Devices that accept this action (e.g. only company-owned ones for a wipe); absent: any device. */
+  /**
+   * Devices that accept this action (e.g. only company-owned ones for a wipe), as the emulator holds them now
+   * (a device an earlier test removed is not offered); absent: any device of the fleet.
+   */
   devicesFor?(action: RemoteAction): Promise<string[]>;
   /** Native policy state read back; required when the target sets `readsNative`. */
   native?: NativeReadBack;
@@ -61,7 +64,9 @@ export interface NativeSummary {
 }
 
 export interface NativeReadBack {
-  /** What the rig's `connector` reads of the MDM's policy objects (its readNative), summarised. */
+  /**
+   * What the rig's `connector` reads of the MDM's policy objects through readNative, summarised.
+   */
   readBack(): Promise<NativeSummary[]>;
   /** What the emulator holds (the rig seeds some objects at start), summarised the same way. */
   held(): Promise<NativeSummary[]>;
@@ -78,6 +83,19 @@ export interface ConformanceTarget {
    * MdmError.outcomeUnknown and never be resent by the connector.
    */
   actionsNotRepeatable?: boolean;
+  /**
+   * Actions whose end is the device leaving management, which the MDM shows at once: RemoteActionStatus 'gone'
+   * from the send on, and the device absent from listings (Jamf's unmanage for retire, the Android Management
+   * API's devices.delete for retire and wipe). Every other action is a command the device picks up: 'pending'
+   * until it checks in, then 'done'. Absent: none.
+   */
+  removesDevice?: ReadonlyArray<RemoteAction>;
+  /**
+   * Checks this MDM's API makes impossible, which the suite skips (saying why) rather than expects; absent: none.
+   * 'truncated-listing': the API reports no total (Android Management), so a listing that ends early without a
+   * continuation token looks complete to any client.
+   */
+  undetectable?: ReadonlyArray<'truncated-listing'>;
   /** The rig provides `native` (the connector reads the MDM's policy objects Warden compiles to). */
   readsNative?: boolean;
   /** Starts the emulator with `devices` devices (seeded, reproducible) and returns its rig. */
