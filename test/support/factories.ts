@@ -31,7 +31,8 @@ export function aDevice(overrides: Partial<NormalizedDevice> = {}): NormalizedDe
       email: null,
     },
     enrolledAt: new Date('2026-01-01T00:00:00Z'),
-    lastCheckInAt: new Date('2026-11-21T12:00:00Z'),
+    // An hour ago: a fixed date would turn stale (and raise stale-check-in findings) as the calendar moves on.
+    lastCheckInAt: new Date(Date.now() - 3_600_000),
     native: { id: externalId, deviceName: `device-${serial}` },
     ...overrides,
   };
