@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { CLI_ACTOR } from '../src/auth/roles';
+import { refreshStatisticsAfterGrowth } from '../src/db/statistics';
 import { upsertAppHits, upsertDevicePage } from '../src/inventory/store';
 import type { AppHit, NormalizedDevice } from '../src/mdm/connector';
 import { savePolicy } from '../src/policies/store';
@@ -74,6 +75,8 @@ export async function seedFleet(knex: Knex, devices: number): Promise<{ connecti
       }));
     await upsertAppHits(knex, connectionId, hits);
   }
+  // What the sync does after a first sync of this size (src/inventory/sync.ts).
+  await refreshStatisticsAfterGrowth(knex, ['devices', 'device_apps'], devices);
   await savePolicy(
     knex,
     'messengers',

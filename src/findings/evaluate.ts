@@ -5,6 +5,7 @@
 // check that could read each tenant. The same pass tallies the posture figures (devices by state, open findings,
 // alignment of each policy's controls) and stores them per connection for GET /v1/posture/summary.
 import type { Knex } from 'knex';
+import { refreshStatisticsAfterGrowth } from '../db/statistics';
 import { OWNER_STATE_SQL } from '../directory/sync';
 import type { MdmKind } from '../mdm/connector';
 import { type CompiledPolicy, compileForKind, groupNamesOf } from '../policies/compile';
@@ -266,5 +267,6 @@ export async function evaluateFindings(
   if (options.connectionId) evaluated.where({ id: options.connectionId });
   await evaluated.update({ findings_evaluated_at: now });
   await tally.save(knex, now);
+  await refreshStatisticsAfterGrowth(knex, ['findings'], counts.opened);
   return counts;
 }

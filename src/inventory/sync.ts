@@ -7,6 +7,7 @@ import { appendAudit } from '../audit/store';
 import { SYSTEM_ACTOR } from '../auth/roles';
 import type { SecretBox } from '../connections/secret-box';
 import { loadConnectorDefinition, setCredentialStatus } from '../connections/store';
+import { refreshStatisticsAfterGrowth } from '../db/statistics';
 import type { Logger } from '../log';
 import { type ConnectorOptions, createConnector } from '../mdm';
 import type { MdmConnector } from '../mdm/connector';
@@ -140,6 +141,8 @@ export async function syncConnection(deps: SyncDeps, request: SyncRequest): Prom
       });
       return finalCounts;
     });
+    // A first sync (or a tenant that doubled) leaves the planner believing the inventory is still small.
+    await refreshStatisticsAfterGrowth(knex, ['devices', 'device_apps'], counts.appeared);
     syncLog.info({ counts: final }, 'sync succeeded');
     return { outcome: 'succeeded', runId, counts: final };
   } catch (error) {

@@ -26,9 +26,13 @@ export const JAMF_COMMANDS: Record<Exclude<RemoteAction, 'retire'>, MdmCommandTy
   sync: 'DEVICE_INFORMATION',
 };
 
+const USER_ENROLLMENT: ReadonlySet<string> = new Set(['UserEnrollment', 'AccountDrivenUserEnrollment']);
+
 interface DeviceFacts {
   managementId: string | null;
   managed: boolean | null;
+  /** Mobile devices: how Jamf says the device is owned (e.g. Institutional, UserEnrollment). */
+  ownership: string | null;
 }
 
 /**
@@ -55,14 +59,22 @@ async function readFacts(client: JamfClient, ref: DeviceRef, signal?: AbortSigna
       const short = (await client.send('GET', `/api/v2/mobile-devices/${ref.id}`, { signal })).body as MobileDeviceV2;
       const detail = (await client.send('GET', `/api/v2/mobile-devices/${ref.id}/detail`, { signal }))
         .body as MobileDeviceDetailsV2;
-      return { managementId: short.managementId ?? null, managed: detail.managed ?? null };
+      return {
+        managementId: short.managementId ?? null,
+        managed: detail.managed ?? null,
+        ownership: detail.deviceOwnershipLevel ?? null,
+      };
     }
     const query = { section: 'GENERAL', filter: `id==${ref.id}`, 'page-size': '1' };
     const page = (await client.send('GET', '/api/v1/computers-inventory', { query, signal }))
       .body as ComputerInventorySearchResults;
     const general = page.results?.[0]?.general;
     if (!general) return null;
-    return { managementId: general.managementId ?? null, managed: general.remoteManagement?.managed ?? null };
+    return {
+      managementId: general.managementId ?? null,
+      managed: general.remoteManagement?.managed ?? null,
+      ownership: null,
+    };
   } catch (error) {
     if (error instanceof MdmError && error.kind === 'not-found') return null;
     throw error;
@@ -90,10 +102,18 @@ export async function sendAction(
     throw new MdmError('invalid', 'locking a Mac through Jamf needs a PIN, which Warden does not manage');
   }
   let managementId = ids.get(deviceExternalId);
-  if (!managementId) {
+  // A wipe always reads the device first: Apple lets no MDM erase a User Enrollment device (the person's own
+  // phone); its company data leaves with an unmanage, which is a retire.
+  if (!managementId || action === 'wipe') {
     const facts = await factsOf(client, ref, ids, signal);
     if (!facts) throw new MdmError('not-found', `Jamf Pro holds no device ${deviceExternalId}`);
     if (!facts.managementId) throw new MdmError('invalid', `Jamf Pro reports no managementId for ${deviceExternalId}`);
+    if (action === 'wipe' && facts.ownership && USER_ENROLLMENT.has(facts.ownership)) {
+      throw new MdmError(
+        'invalid',
+        `refusing to wipe ${deviceExternalId}: it is a User Enrollment device (${facts.ownership}), which Apple does not let an MDM erase; send a retire instead`,
+      );
+    }
     managementId = facts.managementId;
   }
   const commandType = JAMF_COMMANDS[action];

@@ -20,6 +20,7 @@ import type { ConformanceRig, ConformanceTarget, Faults, NativeSummary } from '.
 const PAGE_SIZE = 100;
 const FAST_RETRY = { maxAttempts: 8, baseDelayMs: 5, maxDelayMs: 50, budgetMs: 20_000 };
 const PROFILE_KIND = 'mobiledeviceconfigurationprofiles';
+const USER_ENROLLMENT: readonly string[] = ['UserEnrollment', 'AccountDrivenUserEnrollment'];
 const RESTRICTIONS = 'com.apple.applicationaccess';
 /** Warden's marker in a profile's description, `[warden:<policy>/<key>]`. */
 const MARKER = /\[warden:([^/\]]+)\/([^\]]+)\]/;
@@ -236,7 +237,11 @@ export const jamfTarget: ConformanceTarget = {
         emulator.completePendingCommands();
       },
       // Locking a Mac needs a PIN Warden does not manage: actions go to managed mobile devices.
-      devicesFor: async () => emulator.fleet.mobileDevices.filter((d) => d.managed).map((d) => `mobile:${d.id}`),
+      // Apple lets no MDM erase a User Enrollment device: a wipe is offered only the others.
+      devicesFor: async (action) =>
+        emulator.fleet.mobileDevices
+          .filter((d) => d.managed && (action !== 'wipe' || !USER_ENROLLMENT.includes(d.ownershipType)))
+          .map((d) => `mobile:${d.id}`),
       pageSize: PAGE_SIZE,
       native: {
         readBack: async () => (await connector.readNative()).map(readBackSummary),

@@ -19,7 +19,10 @@ beforeEach(() => {
   emulator.resetStats();
 });
 
-const managed = (index: number) => emulator.fleet.mobileDevices.filter((d) => d.managed)[index]!;
+const USER_ENROLLMENT = ['UserEnrollment', 'AccountDrivenUserEnrollment'];
+/** The index-th managed mobile device that is not a User Enrollment (those cannot be erased). */
+const managed = (index: number) =>
+  emulator.fleet.mobileDevices.filter((d) => d.managed && !USER_ENROLLMENT.includes(d.ownershipType))[index]!;
 
 it.each([
   ['wipe', 'ERASE_DEVICE'],
@@ -39,6 +42,17 @@ it.each([
   const status = await connector.actionStatus(id, action);
   expect(status.state).toBe('done');
   expect(status.startedAt).toBeInstanceOf(Date);
+});
+
+it('refuses to wipe a User Enrollment device, sending nothing, and says to retire it instead', async () => {
+  const device = emulator.fleet.mobileDevices.find((d) => d.managed && USER_ENROLLMENT.includes(d.ownershipType))!;
+  expect(device).toBeDefined();
+  const connector = jamfConnector(emulator);
+  await expect(connector.sendAction(`mobile:${device.id}`, 'wipe')).rejects.toMatchObject({
+    kind: 'invalid',
+    message: expect.stringMatching(/User Enrollment .*send a retire instead/),
+  });
+  expect(emulator.stats().commands[`${device.managementId}:ERASE_DEVICE`]).toBeUndefined();
 });
 
 it('retires a mobile device by unmanaging it, once; the record is then gone from management', async () => {
