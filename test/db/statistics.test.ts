@@ -17,7 +17,7 @@ describe('refreshStatisticsAfterGrowth', () => {
     // Autovacuum kept out of it, so only the function under test analyzes the table.
     await db.knex.raw('create table grown (n int) with (autovacuum_enabled = false)');
   });
-  afterAll(() => db.close());
+  afterAll(() => db.drop());
 
   it('ignores growth too small to change a plan', async () => {
     await grow(1, 999);

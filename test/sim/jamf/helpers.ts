@@ -2,7 +2,7 @@
  * Shared helpers for the Jamf Pro emulator tests: an emulator starter on the shared test PKI, an HTTPS client
  * that trusts the test CA and fetches a token, and ajv validators built from the reference OpenAPI document.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -90,15 +90,9 @@ export class JamfApi {
   }
 }
 
-/** The reference document: in the repository's reference/ if copied there, else the shared reference folder. */
+/** The reference document, copied into the repository's reference/ folder (reference/README.md). */
 function referencePath(): string {
-  const candidates = [
-    path.resolve(__dirname, '../../../reference/jamf-pro-openapi.yaml'),
-    path.resolve(__dirname, '../../../../shared/reference/jamf-pro-openapi.yaml'),
-  ];
-  const found = candidates.find((candidate) => existsSync(candidate));
-  if (!found) throw new Error(`jamf-pro-openapi.yaml not found in ${candidates.join(' or ')}`);
-  return found;
+  return path.resolve(__dirname, '../../../reference/jamf-pro-openapi.yaml');
 }
 
 let ajv: Ajv | null = null;
