@@ -109,10 +109,16 @@ describe('wipes dispatched by a worker killed with SIGKILL at random moments', (
     // Kill the worker at random moments while it dispatches, then let the last one finish.
     let kills = 0;
     for (let round = 0; round < 8; round++) {
+      const spawnedAt = new Date();
       startWorker();
       await api.scheduler.runNow('action-dispatch');
-      // A worker takes about a second to start; the kill lands somewhere in its dispatching after that.
-      await new Promise((resolve) => setTimeout(resolve, 900 + Math.floor(Math.random() * 1200)));
+      // Once this worker has begun a dispatch run (however long it took to start on a loaded machine), the kill
+      // lands somewhere in its dispatching.
+      const begun = () =>
+        api.db.knex('job_runs').where({ job_name: 'action-dispatch' }).where('started_at', '>=', spawnedAt).first();
+      const deadline = Date.now() + 30_000;
+      while (!(await begun()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 1200)));
       await kill();
       kills++;
     }
