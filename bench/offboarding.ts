@@ -5,36 +5,14 @@
 // devices, so no approval stands between the call and the retire; the cancel window is set to 0 for the
 // measurement (with the default 120 s window, the retire goes out 120 s later by design).
 // Run: `npm run bench:offboarding` (BENCH_OFFBOARDINGS, default 20; BENCH_DATABASE_URL).
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { startGraphEmulator } from '../src/sim/graph';
 import { emulatorConnection } from '../src/sim/graph/connection';
 import { withBenchDatabase } from './database';
+import { root, startWarden } from './processes';
 
 const OFFBOARDINGS = Number(process.env.BENCH_OFFBOARDINGS ?? 20);
-const root = path.resolve(__dirname, '../..');
-
-function serve(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string | null }> {
-  const child = spawn(process.execPath, [path.join(root, 'bin/warden.js'), ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`warden ${args[0]} did not start:\n${output}`)), 60_000);
-    const seen = (chunk: Buffer) => {
-      output += chunk;
-      const url = /serving on (http:\/\/\S+)/.exec(output)?.[1] ?? null;
-      if (args[0] === 'serve' && !url) return;
-      clearTimeout(timer);
-      resolve({ child, url });
-    };
-    child.stderr!.on('data', seen);
-    child.stdout!.on('data', seen);
-    if (args[0] === 'worker') setTimeout(() => seen(Buffer.from('')), 3000);
-  });
-}
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
@@ -56,8 +34,8 @@ async function main() {
       WARDEN_DESTRUCTIVE_ACTIONS_PER_HOUR: '100000',
       PORT: '0',
     };
-    const api = await serve(['serve', '--no-worker'], env);
-    const worker = await serve(['worker'], env);
+    const api = await startWarden(['serve', '--no-worker'], env);
+    const worker = await startWarden(['worker'], env);
     const call = async (method: string, route: string, body?: unknown) => {
       const response = await fetch(`${api.url}${route}`, {
         method,

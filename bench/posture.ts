@@ -50,7 +50,8 @@ async function main() {
     await evaluateFindings(db.knex);
     await takePostureSnapshot(db.knex, { retentionDays: 400 });
 
-    const config = { ...loadConfig({}), databaseUrl: 'bench', port: 0 };
+    // No rate limit: the benchmark is one token asking as fast as it can.
+    const config = { ...loadConfig({}), databaseUrl: 'bench', port: 0, rateLimitPerMinute: 0 };
     const logFile = path.join(os.tmpdir(), `warden-bench-posture-${process.pid}.log`);
     const log = createLogger('info', pino.destination({ dest: logFile, sync: false }));
     const queue = await createQueue({ config, db, log, secretBox: null });

@@ -6,6 +6,7 @@ import { auditChainCheck } from './audit-chain-check';
 import { connectionSync } from './connection-sync';
 import { directorySync } from './directory-sync';
 import { driftCheck } from './drift-check';
+import { inventoryPrune } from './inventory-prune';
 import { postureSnapshot } from './posture-snapshot';
 import { syncDispatch } from './sync-dispatch';
 import { webhookDeliver } from './webhook-deliver';
@@ -20,4 +21,5 @@ export const JOBS: readonly JobDefinition[] = [
   actionConfirm,
   webhookDeliver,
   postureSnapshot,
+  inventoryPrune,
 ];

@@ -12,6 +12,7 @@ import * as findingsEvaluated from './20261122_0009_findings_evaluated';
 import * as actions from './20261122_0010_actions';
 import * as webhooks from './20261122_0011_webhooks';
 import * as posture from './20261122_0012_posture';
+import * as subjectPseudonyms from './20261122_0013_subject_pseudonyms';
 
 export interface NamedMigration extends Knex.Migration {
   name: string;
@@ -30,4 +31,5 @@ export const MIGRATIONS: NamedMigration[] = [
   { name: '20261122_0010_actions', ...actions },
   { name: '20261122_0011_webhooks', ...webhooks },
   { name: '20261122_0012_posture', ...posture },
+  { name: '20261122_0013_subject_pseudonyms', ...subjectPseudonyms },
 ];

@@ -5,6 +5,7 @@ import type { Config } from './config';
 import type { SecretBox } from './connections/secret-box';
 import type { Database } from './db';
 import { errorBoundary, observe, unmatchedAsProblems } from './http/middleware';
+import { rateLimit } from './http/rate-limit';
 import { buildRouter, type RouteTable } from './http/route';
 import { ROUTES } from './http/routes';
 import type { Logger } from './log';
@@ -27,6 +28,8 @@ export function createApp(deps: AppDeps, routes: RouteTable = ROUTES): Koa {
   const router = buildRouter(routes, deps);
   app.silent = true; // errorBoundary logs what matters; Koa's own handler would print stacks to stderr
   app.use(observe(deps.log, deps.metrics));
+  // Outside the error boundary, so that it sees each answer's final status (a 401 counts against the address).
+  app.use(rateLimit({ perMinute: deps.config.rateLimitPerMinute }));
   app.use(errorBoundary(deps.log));
   app.use(unmatchedAsProblems());
   app.use(router.routes());

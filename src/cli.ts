@@ -1,10 +1,12 @@
-// The `warden` command line: serve, worker, migrate, token, sim (an emulated Intune, Jamf Pro or Android
+// The `warden` command line: serve, worker, migrate, token, keys rotate, sim (an emulated Intune, Jamf Pro or Android
 // Management tenant), demo, and plan/apply for policy as code. Start-up problems (bad configuration, a locked
 // data directory, an unreachable database) end the process with one clear line and a non-zero status.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CLI_ACTOR, ROLES, type Role } from './auth/roles';
 import { createToken } from './auth/tokens';
 import { ConfigError, loadConfig } from './config';
+import { resolveSecretBox } from './connections/keys';
+import { RotationError, rotateSecrets } from './connections/rotate-key';
 import { openDatabase } from './db';
 import { DataDirLockedError } from './db/embedded';
 import { migrateToLatest, migrationStatus, rollback } from './db/migrate';
@@ -25,6 +27,10 @@ import { packageRoot } from './util/package-root';
 
 /** An error the user can fix, printed as one line. */
 class UsageError extends Error {}
+
+const ROTATE_NEEDS_KEY =
+  'keys rotate needs WARDEN_SECRET_KEY, the key to seal under (e.g. `openssl rand -hex 32`), and the keys that ' +
+  'sealed the stored secrets in WARDEN_SECRET_KEY_PREVIOUS';
 
 function portNumber(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535)
@@ -259,6 +265,37 @@ export function buildCli(): Command {
       });
     });
 
+  const keys = program.command('keys').description('manage the key that seals MDM credentials and webhook secrets');
+  keys
+    .command('rotate')
+    .description(
+      're-seal every stored secret under WARDEN_SECRET_KEY, opening old values with WARDEN_SECRET_KEY_PREVIOUS',
+    )
+    .action(async () => {
+      const config = loadConfig();
+      const box = resolveSecretBox(config);
+      if (!box) throw new UsageError(ROTATE_NEEDS_KEY);
+      await withDatabase(async (db) => {
+        await migrateToLatest(db.knex);
+        const report = await rotateSecrets(db.knex, box, { actor: CLI_ACTOR });
+        const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+        const resealed = report.resealed.connections + report.resealed.webhooks;
+        const current = report.alreadyCurrent.connections + report.alreadyCurrent.webhooks;
+        process.stdout.write(
+          `re-sealed ${count(resealed, 'secret')} under key ${report.keyId} ` +
+            `(${count(report.resealed.connections, 'connection')}, ${count(report.resealed.webhooks, 'webhook')}); ` +
+            `${count(current, 'secret')} already current ` +
+            `(${count(report.alreadyCurrent.connections, 'connection')}, ${count(report.alreadyCurrent.webhooks, 'webhook')})\n`,
+        );
+        if (config.secretKeyPrevious.length > 0) {
+          process.stderr.write(
+            'every secret is sealed under WARDEN_SECRET_KEY now: WARDEN_SECRET_KEY_PREVIOUS can be removed ' +
+              '(restart the warden processes without it)\n',
+          );
+        }
+      });
+    });
+
   return program;
 }
 
@@ -272,6 +309,7 @@ export async function main(argv: string[]): Promise<void> {
       error instanceof UsageError ||
       error instanceof DataDirLockedError ||
       error instanceof AppError ||
+      error instanceof RotationError ||
       error instanceof PolicyCodeUsageError
     ) {
       process.stderr.write(`warden: ${error.message}\n`);

@@ -24,6 +24,11 @@ export interface Config {
   tokenCacheMs: number;
   /** The 32-byte key that encrypts MDM credentials at rest; null lets the embedded database keep its own. */
   secretKey: Buffer | null;
+  /**
+   * Keys that sealed values before a rotation (WARDEN_SECRET_KEY_PREVIOUS): they open, never seal. Drop them once
+   * `warden keys rotate` has re-sealed everything under secretKey.
+   */
+  secretKeyPrevious: Buffer[];
   /** Extra certificate authorities (PEM) trusted for outbound MDM calls, e.g. an inspecting proxy's or an emulator's. */
   extraCaPem: string | null;
   /** Signs posture evidence; null when WARDEN_EVIDENCE_CERT_FILE and WARDEN_EVIDENCE_KEY_FILE are unset. */
@@ -31,6 +36,10 @@ export interface Config {
   /** The safety rules of remote actions (see src/actions/rules.ts). */
   actions: ActionSafety;
   posture: PostureSettings;
+  /** How many days inventory history is kept (the inventory-prune job); see src/privacy/retention.ts. */
+  inventoryRetentionDays: number;
+  /** API requests per minute per token (per client address without one), as a token bucket; 0 disables. */
+  rateLimitPerMinute: number;
 }
 
 export interface PostureSettings {
@@ -145,6 +154,29 @@ function secretKey(env: Env): Buffer | null {
   return key;
 }
 
+/** Comma-separated keys that may open values sealed before a rotation; only meaningful with WARDEN_SECRET_KEY. */
+function secretKeyPrevious(env: Env): Buffer[] {
+  const raw = read(env, 'WARDEN_SECRET_KEY_PREVIOUS');
+  if (raw === undefined) return [];
+  if (read(env, 'WARDEN_SECRET_KEY') === undefined) {
+    throw new ConfigError(
+      'WARDEN_SECRET_KEY',
+      'the new key, as WARDEN_SECRET_KEY_PREVIOUS is set (rotate from it to this)',
+    );
+  }
+  const parts = raw.split(',').map((part) => part.trim());
+  return parts.map((part, index) => {
+    const key = parseSecretKey(part);
+    if (!key) {
+      throw new ConfigError(
+        'WARDEN_SECRET_KEY_PREVIOUS',
+        `comma-separated 32-byte keys (64 hex characters or base64); entry ${index + 1} of ${parts.length} is not one`,
+      );
+    }
+    return key;
+  });
+}
+
 function extraCa(env: Env): string | null {
   const file = read(env, 'WARDEN_EXTRA_CA_FILE');
   if (file === undefined) return null;
@@ -205,6 +237,7 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: bodyLimit(env),
     tokenCacheMs: integer(env, 'WARDEN_TOKEN_CACHE_MS', 5000, 0, 60_000),
     secretKey: secretKey(env),
+    secretKeyPrevious: secretKeyPrevious(env),
     extraCaPem: extraCa(env),
     evidenceSigner: evidenceSigner(env),
     actions: {
@@ -219,5 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
       cacheMs: integer(env, 'WARDEN_POSTURE_CACHE_MS', 1000, 0, 60_000),
       retentionDays: integer(env, 'WARDEN_POSTURE_RETENTION_DAYS', 400, 90, 3650),
     },
+    inventoryRetentionDays: integer(env, 'WARDEN_INVENTORY_RETENTION_DAYS', 400, 30, 3650),
+    rateLimitPerMinute: integer(env, 'WARDEN_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
   };
 }

@@ -55,6 +55,9 @@ describe('loadConfig', () => {
       WARDEN_TOKEN_CACHE_MS: '2000',
       WARDEN_POSTURE_CACHE_MS: '250',
       WARDEN_POSTURE_RETENTION_DAYS: '120',
+      WARDEN_INVENTORY_RETENTION_DAYS: '90',
+      WARDEN_SECRET_KEY_PREVIOUS: `${'cd'.repeat(32)}, ${Buffer.alloc(32, 0xef).toString('base64')}`,
+      WARDEN_RATE_LIMIT_PER_MINUTE: '120',
     });
     expect(config).toEqual({
       port: 9000,
@@ -67,6 +70,7 @@ describe('loadConfig', () => {
       tokenCacheMs: 2000,
       databasePoolMax: 20,
       secretKey: Buffer.alloc(32, 0xab),
+      secretKeyPrevious: [Buffer.alloc(32, 0xcd), Buffer.alloc(32, 0xef)],
       extraCaPem: CA_PEM,
       evidenceSigner: null,
       actions: {
@@ -78,6 +82,8 @@ describe('loadConfig', () => {
         leaseSeconds: 30,
       },
       posture: { cacheMs: 250, retentionDays: 120 },
+      inventoryRetentionDays: 90,
+      rateLimitPerMinute: 120,
     });
     expect(loadConfig({ WARDEN_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') }).secretKey).toEqual(
       Buffer.alloc(32, 1),

@@ -1,16 +1,6 @@
-import { Writable } from 'node:stream';
-import { createLogger } from '../src/log';
+import { captureLog } from './support/log-capture';
 
-function capture() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { log: createLogger('info', sink), text: () => lines.join('') };
-}
+const capture = () => captureLog('info');
 
 describe('logger', () => {
   it('redacts secrets by key at any of the first three levels', () => {

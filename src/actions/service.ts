@@ -19,6 +19,9 @@ import {
   type Refusal,
 } from './rules';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+
 export type DeviceActionState =
   | 'requested'
   | 'scheduled'
@@ -420,7 +423,8 @@ export async function listActions(
     let id: string;
     try {
       [at, id] = JSON.parse(Buffer.from(page.cursor, 'base64url').toString('utf8'));
-      if (Number.isNaN(Date.parse(at)) || typeof id !== 'string') throw new Error('bad cursor');
+      // A time PostgreSQL can compare (none this API made is older than year 1) and a uuid.
+      if (!(Date.parse(at) >= EARLIEST) || typeof id !== 'string' || !UUID.test(id)) throw new Error('bad cursor');
     } catch {
       throw new AppError('validation', 'query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
     }

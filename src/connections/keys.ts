@@ -7,8 +7,10 @@ import path from 'node:path';
 import type { Config } from '../config';
 import { parseSecretKey, SecretBox } from './secret-box';
 
-export function resolveSecretBox(config: Pick<Config, 'secretKey' | 'databaseUrl' | 'dataDir'>): SecretBox | null {
-  if (config.secretKey) return new SecretBox(config.secretKey);
+export function resolveSecretBox(
+  config: Pick<Config, 'secretKey' | 'databaseUrl' | 'dataDir'> & Partial<Pick<Config, 'secretKeyPrevious'>>,
+): SecretBox | null {
+  if (config.secretKey) return new SecretBox(config.secretKey, config.secretKeyPrevious);
   if (config.databaseUrl) return null;
   const file = path.join(config.dataDir, 'secret.key');
   if (!fs.existsSync(file)) {

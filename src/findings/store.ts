@@ -4,6 +4,9 @@ import type { Knex } from 'knex';
 import { AppError } from '../errors';
 import type { RuleName, Severity } from './rules';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+
 export type FindingRuleName = RuleName | 'policy-drift';
 
 export interface FindingView {
@@ -34,7 +37,10 @@ const encode = (at: Date, id: string) => Buffer.from(JSON.stringify([at.toISOStr
 function decode(cursor: string): [Date, string] {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(at))) return [new Date(at), id];
+    // A uuid and a time PostgreSQL can compare (no cursor this API made is older than year 1): anything else
+    // would fail in the database rather than here.
+    if (typeof at === 'string' && typeof id === 'string' && UUID.test(id) && Date.parse(at) >= EARLIEST)
+      return [new Date(at), id];
   } catch {
     // fall through
   }

@@ -850,6 +850,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/subjects/{user}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The person: a user principal name (any case) or a directory (MDM) user id, URL-encoded (an Android
+                 *     Management user name holds slashes: `enterprises%2FLC0abc%2Fusers%2F123`). A pseudonym an erasure
+                 *     answered (`erased-…`) finds what remains of an erased person.
+                 */
+                user: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Everything Warden holds about one person (GDPR access request), as one JSON document
+         * @description The person is every row that names the identifier, widened once through the rows it finds (a device
+         *     names both the principal name and the directory id, so asking by either finds the same person). The
+         *     document holds: the directory users that are the person (every connection); every device whose user is
+         *     the person, gone or not, with its MDM record, watched apps, complete history and every finding; changes
+         *     of other devices that name the person (a device that was theirs before), with other people's values
+         *     left out; remote actions sent to their devices or asked for all of them (offboardings); and the audit
+         *     events whose target or actor is the person, that concern one of those actions, or whose details name
+         *     them (or name the identifier asked for).
+         *
+         *     The inventory parts are read in one consistent snapshot; the audit events are then streamed, oldest
+         *     first, up to the chain head that snapshot saw (`auditHeadSeq`). A complete document ends with `}`; a
+         *     failure after the download started aborts the connection (curl exits with 18) rather than ending a
+         *     shorter document. Every export is audited as `subject.export`, naming the person by pseudonym only.
+         *     404 when nothing names the person. Admin only: the document is a person's whole record.
+         */
+        get: operations["exportSubject"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subjects/{user}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The person, as for the export. */
+                user: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a person's personal data (GDPR erasure), replacing it by stable pseudonyms
+         * @description In one transaction, with its audit event: the person's user principal names and directory ids become
+         *     pseudonyms (`erased-` and 20 hex digits, an HMAC under a key kept in the database: the same identifier
+         *     always gives the same pseudonym), display names and e-mail addresses are removed, device names lose the
+         *     person's name, the MDM's record of their devices is emptied, and the same identifiers are replaced in
+         *     device history (theirs and other devices'), findings' evidence, their actions' reasons, targets and
+         *     idempotency keys, device action errors and queued webhook deliveries. Rows are rewritten, never deleted,
+         *     so device counts, findings and posture stay as they were.
+         *
+         *     The audit log is not rewritten (it is append-only and hash-chained; `GET /v1/audit/verify` stays intact):
+         *     the erasure is one more event, `subject.erase`, naming the person by pseudonym. `reason` is kept there, so
+         *     it must not name the person (400).
+         *
+         *     409 when a wipe or retire of one of the person's devices is under way (its `actions` are listed): wait for
+         *     it to end or cancel it. Erasing someone already erased answers 200 with every change 0 and
+         *     `alreadyErased: true`; 404 when nothing names the person and no erasure of them is recorded.
+         *     `stillInMdm` counts devices and directory users the MDMs still hold: their next sync brings the person's
+         *     identifiers back, so remove the person there (or offboard them) first.
+         */
+        post: operations["eraseSubject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -868,7 +947,7 @@ export interface components {
             /**
              * @description Stable, machine-readable kind of problem. One of `urn:warden:problem:` + validation,
              *     malformed-json, unsupported-media-type, payload-too-large, unauthenticated, forbidden,
-             *     not-found, method-not-allowed, conflict, precondition-failed, not-ready,
+             *     not-found, method-not-allowed, conflict, precondition-failed, rate-limited, not-ready,
              *     evidence-signing-not-configured, internal.
              */
             type: string;
@@ -1812,6 +1891,115 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             connections: components["schemas"]["ConnectionPlan"][];
+        };
+        SubjectDirectoryUser: {
+            /** Format: uuid */
+            connectionId: string;
+            externalId: string;
+            principalName: string | null;
+            displayName: string | null;
+            enabled: boolean;
+            /** Format: date-time */
+            firstSeenAt: string;
+            /** Format: date-time */
+            changedAt: string;
+            /** Format: date-time */
+            deletedAt: string | null;
+        };
+        SubjectDeviceChange: {
+            syncRunId: number;
+            /** Format: date-time */
+            observedAt: string;
+            /** @enum {string} */
+            change: "changed" | "gone" | "returned";
+            /** @description For `changed`, each changed field as [before, after]. */
+            fields: {
+                [key: string]: unknown[];
+            };
+        };
+        SubjectDevice: components["schemas"]["DeviceFields"] & {
+            /** @description The MDM's record as the last sync received it. */
+            native: {
+                [key: string]: unknown;
+            };
+            apps: {
+                identifier: string;
+                appExternalId: string;
+                displayName: string | null;
+                version: string | null;
+                /** @enum {string} */
+                scope: "work-profile" | "personal-profile" | "device" | "unknown";
+                /** Format: date-time */
+                firstSeenAt: string;
+                /** Format: date-time */
+                removedAt: string | null;
+            }[];
+            /** @description Every recorded change, newest first. */
+            history: components["schemas"]["SubjectDeviceChange"][];
+            /** @description Every finding, open and resolved. */
+            findings: components["schemas"]["Finding"][];
+        };
+        SubjectExport: {
+            /** @constant */
+            kind: "warden-subject-export";
+            /** @constant */
+            formatVersion: 1;
+            /**
+             * Format: date-time
+             * @description The database's time of the snapshot.
+             */
+            generatedAt: string;
+            /** @description The last audit event the export covers. */
+            auditHeadSeq: number;
+            subject: {
+                /** @description The identifier asked for. */
+                query: string;
+                /** @description Its pseudonym: how audit events name the person. */
+                reference: string;
+                principalNames: string[];
+                externalIds: string[];
+                emails: string[];
+                displayNames: string[];
+            };
+            directoryUsers: components["schemas"]["SubjectDirectoryUser"][];
+            devices: components["schemas"]["SubjectDevice"][];
+            /** @description Changes of other devices that name the person; values that are someone else's are null. */
+            formerDeviceHistory: (components["schemas"]["SubjectDeviceChange"] & {
+                /** Format: uuid */
+                deviceId: string;
+            })[];
+            /**
+             * @description Remote actions sent to the person's devices or asked for every device of theirs, oldest first.
+             *     Offboardings are among them: `POST /v1/offboarding` asks for a retire of the person's devices.
+             */
+            actions: components["schemas"]["Action"][];
+            /** @description Oldest first, up to auditHeadSeq. */
+            auditEvents: components["schemas"]["AuditEvent"][];
+        };
+        SubjectErasure: {
+            /** @description The person's pseudonym, as the subject.erase audit event names them. */
+            subject: string;
+            /** @description An earlier erasure had removed everything; nothing changed now. */
+            alreadyErased: boolean;
+            /** Format: date-time */
+            erasedAt: string;
+            /** @description Rows rewritten, per kind. */
+            changes: {
+                directoryUsers: number;
+                devices: number;
+                deviceHistory: number;
+                findings: number;
+                actions: number;
+                deviceActions: number;
+                webhookDeliveries: number;
+            };
+            /** @description Devices not gone and directory users not deleted; their next sync writes the person back. */
+            stillInMdm: {
+                devices: number;
+                directoryUsers: number;
+            };
+            /** @description The subject.erase audit event. */
+            auditSeq: number;
         };
     };
     responses: {
@@ -3088,6 +3276,67 @@ export interface operations {
                 content: {
                     "text/csv": string;
                     "application/json": components["schemas"]["Action"][];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    exportSubject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The person: a user principal name (any case) or a directory (MDM) user id, URL-encoded (an Android
+                 *     Management user name holds slashes: `enterprises%2FLC0abc%2Fusers%2F123`). A pseudonym an erasure
+                 *     answered (`erased-…`) finds what remains of an erased person.
+                 */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The person's data, streamed. */
+            200: {
+                headers: {
+                    /** @description `attachment; filename="warden-subject-<pseudonym>-<UTC time as 20261121T120000Z>.json"` (never the identifier) */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectExport"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    eraseSubject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The person, as for the export. */
+                user: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why (e.g. the ticket of the erasure request); kept in the audit log, so never the person's name. */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Erased (or already erased). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubjectErasure"];
                 };
             };
             default: components["responses"]["Problem"];

@@ -152,6 +152,11 @@ function bodyProblem(error: unknown, limitBytes: number): AppError {
     });
   if (status === 400)
     return new AppError('malformed-json', 'the body is not a well-formed JSON object or array', { field: 'body' });
+  // zlib's errors (a Content-Encoding whose bytes do not decompress) carry a code, not a status.
+  if (/^(Z_|ERR__ERROR_)/.test(String((error as { code?: unknown }).code)))
+    return new AppError('malformed-json', 'the body does not decompress as its Content-Encoding says', {
+      field: 'body',
+    });
   return error as AppError;
 }
 

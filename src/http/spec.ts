@@ -142,6 +142,8 @@ export function loadSpec(): LoadedSpec {
 export function createSpecAjv(options: { coerceTypes?: boolean | 'array'; useDefaults?: boolean } = {}): Ajv2020 {
   const ajv = new Ajv2020({ strict: true, allErrors: false, discriminator: true, ...options });
   addFormats(ajv);
+  // ajv-formats also takes `urn:uuid:<uuid>`, which PostgreSQL's uuid type refuses: accept the plain form only.
+  ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
   ajv.addKeyword({ keyword: 'example' });
   const schemas = (loadSpec().document.components as Node).schemas as Node;
   ajv.addSchema({ $id: SCHEMAS_ID, $defs: rewriteRefs(schemas) as Node });

@@ -49,8 +49,33 @@ function describe(location: Location, error: ErrorObject): { field: string; reas
   }
 }
 
+/**
+ * What the schema admits but Warden cannot use: a string (or key) holding U+0000, which PostgreSQL's text and
+ * jsonb cannot store or compare, and an infinite number, which ajv makes of "Infinity" in a path or query value
+ * when it coerces it to an integer (and then skips the minimum and maximum).
+ */
+function unusableAt(value: unknown, segments: string[] = []): { segments: string[]; reason: string } | null {
+  if (typeof value === 'string')
+    return value.includes('\u0000') ? { segments, reason: 'must not contain the character U+0000' } : null;
+  if (typeof value === 'number') return Number.isFinite(value) ? null : { segments, reason: 'must be a finite number' };
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = key.includes('\u0000')
+      ? { segments: [...segments, key], reason: 'must not contain the character U+0000' }
+      : unusableAt(inner, [...segments, key]);
+    if (found) return found;
+  }
+  return null;
+}
+
 function check<T>(validate: ValidateFunction, location: Location, value: T): T {
-  if (validate(value)) return value;
+  if (validate(value)) {
+    const unusable = unusableAt(value);
+    if (!unusable) return value;
+    const pointer = unusable.segments.map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+    const field = fieldPath(location, pointer);
+    throw new AppError('validation', `${field}: ${unusable.reason}`, { field });
+  }
   const { field, reason } = describe(location, validate.errors![0]!);
   throw new AppError('validation', `${field}: ${reason}`, { field });
 }

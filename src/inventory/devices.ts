@@ -6,6 +6,9 @@ import type { Severity } from '../findings/rules';
 import type { AppScope, Compliance, EnrollmentMode, NormalizedDevice, Ownership, Platform } from '../mdm/connector';
 import { type DeviceState, deviceState } from '../posture/aggregate';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+
 /** A device as stored: the connector's normalised view (without the MDM record) and what Warden tracks. */
 export interface Device extends Omit<NormalizedDevice, 'native'> {
   id: string;
@@ -50,10 +53,16 @@ export interface DeviceFilter {
 
 export type DeviceSort = 'name' | '-name' | 'lastCheckInAt' | '-lastCheckInAt';
 
-/** Each sort's key as an expression that is never null, matching the indexes of the inventory migration. */
+/**
+ * Each sort's key as an expression that is never null, matching the indexes of the inventory migration; decode
+ * gives undefined for a cursor value PostgreSQL could not compare (which no cursor this API made holds).
+ */
 const SORT_KEYS: Record<'name' | 'lastCheckInAt', { expression: string; decode: (value: string) => unknown }> = {
-  name: { expression: "coalesce(name, '')", decode: (v) => v },
-  lastCheckInAt: { expression: "coalesce(last_check_in_at, 'epoch'::timestamptz)", decode: (v) => new Date(v) },
+  name: { expression: "coalesce(name, '')", decode: (v) => (v.includes('\u0000') ? undefined : v) },
+  lastCheckInAt: {
+    expression: "coalesce(last_check_in_at, 'epoch'::timestamptz)",
+    decode: (v) => (Date.parse(v) >= EARLIEST ? new Date(v) : undefined),
+  },
 };
 
 interface DeviceRow {
@@ -158,7 +167,8 @@ function encodeCursor(key: unknown, id: string): string {
 function decodeCursor(cursor: string): [string, string] {
   try {
     const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string')
+    // The id is compared with a uuid column: anything else would fail in PostgreSQL, not here.
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && UUID.test(value[1]))
       return [value[0], value[1]];
   } catch {
     // fall through
@@ -198,7 +208,10 @@ export async function listDevices(
   }
   if (options.cursor) {
     const [value, id] = decodeCursor(options.cursor);
-    query.whereRaw(`(${key.expression}, id) ${descending ? '<' : '>'} (?, ?)`, [key.decode(value) as string, id]);
+    const decoded = key.decode(value);
+    if (decoded === undefined)
+      throw new AppError('validation', 'query.cursor: is not a cursor this API returned', { field: 'query.cursor' });
+    query.whereRaw(`(${key.expression}, id) ${descending ? '<' : '>'} (?, ?)`, [decoded as string, id]);
   }
   const rows: DeviceRow[] = await query;
   const page = rows.slice(0, options.limit);

@@ -108,6 +108,8 @@ export async function savePolicy(
 }
 
 export async function getPolicy(knex: Knex, name: string, version?: number): Promise<PolicyVersion> {
+  // Versions are 32-bit integers in the database: a larger one (or Infinity, an "integer" to JSON Schema) is none.
+  if (version !== undefined && !(version <= 2_147_483_647)) throw notFound(`version ${version} of policy`, name);
   const query = knex('policy_versions as v').where('v.name', name);
   if (version === undefined)
     query.join('policies as p', (j) => j.on('p.name', 'v.name').andOn('p.current_version', 'v.version'));

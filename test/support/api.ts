@@ -57,7 +57,15 @@ export interface TestApiOptions {
 
 export async function startTestApi(options: TestApiOptions = {}): Promise<TestApi> {
   const db = await createTestDatabase();
-  const config: Config = { ...loadConfig({}), databaseUrl: db.url, port: 0, logLevel: 'info', ...options.config };
+  // Rate limiting off unless a test asks for it: a test file may well send more than 600 requests a minute.
+  const config: Config = {
+    ...loadConfig({}),
+    databaseUrl: db.url,
+    port: 0,
+    logLevel: 'info',
+    rateLimitPerMinute: 0,
+    ...options.config,
+  };
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, done) {

@@ -11,16 +11,7 @@ import type { JobDefinition } from '../../src/worker/job';
 import { recentRuns } from '../../src/worker/runs';
 import { type Scheduler, startWorker } from '../../src/worker/scheduler';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { until } from '../support/wait';
 
 describe('worker', () => {
   let db: TestDatabase;

@@ -25,6 +25,15 @@ export function presentAuditEvent(event: StoredEvent): components['schemas']['Au
   };
 }
 
+/** A date-time the contract admits but JavaScript cannot represent (a leap second, 23:59:60) is refused here. */
+function timeOf(value: string | undefined, field: string): Date | undefined {
+  if (!value) return undefined;
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime()))
+    throw new AppError('validation', `${field}: is not a time Warden can compare`, { field });
+  return at;
+}
+
 /** The cursor is the seq of the last event of the previous page, opaque to callers. */
 const encodeCursor = (seq: number) => Buffer.from(`seq:${seq}`).toString('base64url');
 
@@ -44,8 +53,8 @@ export const auditRoutes = {
         deps.db.knex,
         {
           ...filters,
-          since: since ? new Date(since) : undefined,
-          until: until ? new Date(until) : undefined,
+          since: timeOf(since, 'query.since'),
+          until: timeOf(until, 'query.until'),
           beforeSeq: cursor ? decodeCursor(cursor) : undefined,
         },
         limit,

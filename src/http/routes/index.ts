@@ -14,6 +14,7 @@ import { meRoutes } from './me';
 import { operationRoutes } from './operations';
 import { policyRoutes } from './policies';
 import { postureRoutes } from './posture';
+import { subjectRoutes } from './subjects';
 import { tokenRoutes } from './tokens';
 import { webhookRoutes } from './webhooks';
 
@@ -33,4 +34,5 @@ export const ROUTES: CompleteRouteTable = {
   ...webhookRoutes,
   ...postureRoutes,
   ...evidenceRoutes,
+  ...subjectRoutes,
 };
