@@ -150,27 +150,50 @@ export async function syncConnection(deps: SyncDeps, request: SyncRequest): Prom
     const failure = describe(error);
     const finalCounts = withRequests();
     syncLog.warn({ err: error, counts: finalCounts }, 'sync failed; nothing was marked gone');
-    await knex.transaction(async (trx) => {
-      await finishSyncRun(trx, runId, 'failed', finalCounts, failure);
-      if (error instanceof MdmError && error.credentialBroken) {
-        await setCredentialStatus(trx, connection, 'broken', failure.message, SYSTEM_ACTOR);
-      }
-      await scheduleNext(trx, connection.id, connection.syncIntervalMinutes);
-      await appendAudit(trx, {
-        actor: SYSTEM_ACTOR,
-        action: 'connection.sync',
-        outcome: 'failure',
-        target: { type: 'connection', id: connection.id },
-        details: {
-          syncRunId: runId,
-          trigger: request.trigger,
-          counts: finalCounts,
-          errorKind: failure.kind,
-          error: failure.message,
-        },
-      });
-    });
+    // The failure may be the database itself going away (a restart): keep trying to close the run, or it would
+    // stay "running" and block this connection's syncs until it counts as abandoned (SYNC_STALE_AFTER_MS).
+    await untilRecorded(syncLog, () =>
+      knex.transaction(async (trx) => {
+        // A retry after a commit whose answer was lost finds the run closed already: record nothing twice.
+        if (!(await trx('sync_runs').where({ id: runId, outcome: 'running' }).first('id'))) return;
+        await finishSyncRun(trx, runId, 'failed', finalCounts, failure);
+        if (error instanceof MdmError && error.credentialBroken) {
+          await setCredentialStatus(trx, connection, 'broken', failure.message, SYSTEM_ACTOR);
+        }
+        await scheduleNext(trx, connection.id, connection.syncIntervalMinutes);
+        await appendAudit(trx, {
+          actor: SYSTEM_ACTOR,
+          action: 'connection.sync',
+          outcome: 'failure',
+          target: { type: 'connection', id: connection.id },
+          details: {
+            syncRunId: runId,
+            trigger: request.trigger,
+            counts: finalCounts,
+            errorKind: failure.kind,
+            error: failure.message,
+          },
+        });
+      }),
+    );
     return { outcome: 'failed', runId, counts: finalCounts, errorKind: failure.kind, error: failure.message };
+  }
+}
+
+/** How long a failed sync keeps trying to record its failure while the database does not answer. */
+const RECORD_FAILURE_FOR_MS = 60_000;
+
+async function untilRecorded(log: Logger, record: () => Promise<unknown>): Promise<void> {
+  const deadline = Date.now() + RECORD_FAILURE_FOR_MS;
+  for (;;) {
+    try {
+      await record();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      log.warn({ err: error }, 'could not record the failed sync yet; retrying');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
   }
 }
 

@@ -81,6 +81,16 @@ function createAgenda(
     ensureSchema: false, // the tables come from a migration: workers starting together would race to create them
     disableNotifications: deps.db.embedded,
   });
+  // The LISTEN connection emits 'error' when PostgreSQL goes away (a restart, a failover) and again for each
+  // failed reconnect; agenda does not listen for it, and an EventEmitter 'error' nobody listens for kills the
+  // process. The channel reconnects by itself; until then workers fall back to polling.
+  // It retries every 100 ms or so while the database is down: log one error per 10 s.
+  let lastLogged = 0;
+  backend.notificationChannel?.on('error', (error: unknown) => {
+    if (Date.now() - lastLogged < 10_000) return;
+    lastLogged = Date.now();
+    deps.log.warn({ err: error }, 'job queue notification channel error; reconnecting');
+  });
   const agenda = new Agenda({
     backend,
     name: worker,
