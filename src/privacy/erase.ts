@@ -9,35 +9,21 @@ import { PENDING } from '../actions/service';
 import type { Actor } from '../audit/chain';
 import { appendAudit } from '../audit/store';
 import { AppError } from '../errors';
+import type { components } from '../http/api-types';
 import { canonicalJson } from '../util/canonical-json';
 import { isPseudonym } from './scrub';
 import { findSubject, type Subject, wasErased } from './subjects';
 
-export interface ErasureChanges {
-  directoryUsers: number;
-  devices: number;
-  deviceHistory: number;
-  findings: number;
-  actions: number;
-  deviceActions: number;
-  webhookDeliveries: number;
-}
+type SubjectErasure = components['schemas']['SubjectErasure'];
 
-export interface ErasureResult {
-  /** The person's pseudonym (of the identifier asked for), as the audit event names them. */
-  subject: string;
-  /** True when an earlier erasure had already removed everything: nothing changed now. */
-  alreadyErased: boolean;
-  erasedAt: Date;
-  changes: ErasureChanges;
-  /**
-   * What the MDMs still hold: devices not gone and directory users not deleted. Their next sync writes the
-   * person's identifiers back (Warden mirrors the MDM); remove the person there, or offboard them, first.
-   */
-  stillInMdm: { devices: number; directoryUsers: number };
-  /** The audit event that records the erasure. */
-  auditSeq: number;
-}
+/** Rows rewritten per kind, as the contract answers them. */
+export type ErasureChanges = SubjectErasure['changes'];
+
+/**
+ * The contract's answer, with the time as a Date. `stillInMdm` counts devices not gone and directory users not
+ * deleted: their next sync writes the person's identifiers back (Warden mirrors the MDM).
+ */
+export type ErasureResult = Omit<SubjectErasure, 'erasedAt'> & { erasedAt: Date };
 
 const NO_CHANGES: ErasureChanges = {
   directoryUsers: 0,

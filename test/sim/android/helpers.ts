@@ -12,6 +12,7 @@ import {
   type ServiceAccountKey,
   startAndroidEmulator,
 } from '../../../src/sim/android';
+import { type RequestBodyOptions, requestBody } from '../../support/request-body';
 import { REFERENCE_TIME, TEST_PKI_DIR } from '../graph/helpers';
 
 export { REFERENCE_TIME };
@@ -65,20 +66,8 @@ export class RawClient {
     return this.send(method, path, { json, headers: { authorization: `Bearer ${this.token}` } });
   }
 
-  async send(
-    method: string,
-    path: string,
-    options: { json?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {},
-  ): Promise<Answer> {
-    const headers: Record<string, string> = { ...options.headers };
-    let body: string | undefined;
-    if (options.form) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(options.form).toString();
-    } else if (options.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.json);
-    }
+  async send(method: string, path: string, options: RequestBodyOptions = {}): Promise<Answer> {
+    const { headers, body } = requestBody(options);
     const response = await fetch(`${this.emulator.url}${path}`, {
       method,
       headers,

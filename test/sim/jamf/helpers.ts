@@ -9,6 +9,7 @@ import addFormats from 'ajv-formats';
 import { Agent, fetch } from 'undici';
 import { parse } from 'yaml';
 import { type JamfEmulator, type JamfEmulatorOptions, startJamfEmulator } from '../../../src/sim/jamf';
+import { type RequestBodyOptions, requestBody } from '../../support/request-body';
 import { REFERENCE_TIME, TEST_PKI_DIR } from '../graph/helpers';
 
 export { REFERENCE_TIME };
@@ -38,23 +39,8 @@ export class JamfApi {
     this.dispatcher = new Agent({ connect: { ca: emulator.caPem } });
   }
 
-  async send(
-    method: string,
-    pathAndQuery: string,
-    options: { json?: unknown; form?: Record<string, string>; xml?: string; headers?: Record<string, string> } = {},
-  ): Promise<Answer> {
-    const headers: Record<string, string> = { ...options.headers };
-    let body: string | undefined;
-    if (options.form) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(options.form).toString();
-    } else if (options.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.json);
-    } else if (options.xml !== undefined) {
-      headers['content-type'] = 'application/xml';
-      body = options.xml;
-    }
+  async send(method: string, pathAndQuery: string, options: RequestBodyOptions = {}): Promise<Answer> {
+    const { headers, body } = requestBody(options);
     const response = await fetch(`${this.emulator.url}${pathAndQuery}`, {
       method,
       headers,
