@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { refreshStatisticsAfterGrowth } from '../db/statistics';
 import { OWNER_STATE_SQL } from '../directory/sync';
 import type { MdmKind } from '../mdm/connector';
-import { type CompiledPolicy, compileForKind, groupNamesOf } from '../policies/compile';
+import { type CompiledPolicy, compileUnresolved } from '../policies/compile';
 import type { DriftCheck } from '../policies/drift-check';
 import type { Policy } from '../policies/model';
 import { getPolicy, listPolicies } from '../policies/store';
@@ -107,7 +107,7 @@ function unenforceableIn(kind: MdmKind, policy: Policy, control: SettingControl,
   let list = byPolicy.get(policy);
   if (!list) {
     try {
-      list = compileForKind(kind, policy, new Map(groupNamesOf(policy).map((name) => [name, name]))).unenforceable;
+      list = compileUnresolved(kind, policy).unenforceable;
     } catch {
       list = []; // a policy this MDM cannot take is refused when planned; here nothing more is concluded
     }

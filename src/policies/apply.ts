@@ -15,7 +15,15 @@ import { createConnector } from '../mdm';
 import type { MdmConnector, MdmKind } from '../mdm/connector';
 import { MdmError } from '../mdm/errors';
 import { canonicalJson } from '../util/canonical-json';
-import { type CompiledPolicy, CompileError, compileForKind, type GroupIds, groupNamesOf, MDM_NAMES } from './compile';
+import {
+  type CompiledPolicy,
+  CompileError,
+  compileForKind,
+  compileUnresolved,
+  type GroupIds,
+  groupNamesOf,
+  MDM_NAMES,
+} from './compile';
 import { canonicalPolicy, type Policy, policyHash } from './model';
 import { describePlan, nativeChanges, type PlanStep, planPolicy } from './plan';
 import { checkPolicyName, currentVersion, getPolicy, savePolicy } from './store';
@@ -63,17 +71,14 @@ export async function connectorFor(deps: PlanDeps, connectionId: string): Promis
  * group names among the targets stand for a group each (what a tenant resolves them to is checked per tenant).
  */
 export function compile(policy: Policy, kind: MdmKind, groupIds?: GroupIds): CompiledPolicy {
-  const ids = groupIds ?? new Map(groupNamesOf(policy).map((name) => [name, UNRESOLVED_GROUP]));
   try {
-    return compileForKind(kind, policy, ids);
+    return groupIds ? compileForKind(kind, policy, groupIds) : compileUnresolved(kind, policy);
   } catch (error) {
     if (error instanceof CompileError)
       throw new AppError('conflict', `the policy cannot be compiled for ${MDM_NAMES[kind]}: ${error.message}`);
     throw error;
   }
 }
-
-const UNRESOLVED_GROUP = '00000000-0000-0000-0000-000000000000';
 
 /** Why a tenant cannot take a policy's targets: group names it has none, or several, of. */
 export class GroupResolutionError extends Error {}

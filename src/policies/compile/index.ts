@@ -3,7 +3,7 @@
 import type { MdmKind } from '../../mdm/connector';
 import type { Policy } from '../model';
 import { compileForAndroid } from './android';
-import type { CompiledPolicy, GroupIds } from './common';
+import { type CompiledPolicy, type GroupIds, groupNamesOf } from './common';
 import { compileForIntune } from './intune';
 import { compileForJamf } from './jamf';
 
@@ -19,6 +19,16 @@ export function compileForKind(kind: MdmKind, policy: Policy, groupIds: GroupIds
     case 'android':
       return compileForAndroid(policy);
   }
+}
+
+const UNRESOLVED_GROUP = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Compiles without a tenant at hand: each group name among the targets stands for a group (what a tenant
+ * resolves it to is checked when planning there). For what a policy asks of an MDM kind, not for its objects.
+ */
+export function compileUnresolved(kind: MdmKind, policy: Policy): CompiledPolicy {
+  return compileForKind(kind, policy, new Map(groupNamesOf(policy).map((name) => [name, UNRESOLVED_GROUP])));
 }
 
 export const MDM_NAMES: Record<MdmKind, string> = {
