@@ -1,7 +1,8 @@
 // bench/soak: steady load against `warden serve` (a production API process on PostgreSQL, its worker beside it)
 // for an hour, sampling the API process's resident memory, to show it stays flat. The load cycles through the
 // reads a dashboard and the security team's tooling make (posture summary and trend, device, finding and audit
-// listings, one device's detail) plus a token created and revoked now and then, at a fixed rate.
+// listings, one device's detail and the audit listing) at a fixed rate, with the per-token rate limiter on (set
+// above the soak's rate, so it admits everything but keeps its buckets like production does).
 // Run: `npm run bench:soak` (BENCH_SOAK_MINUTES, default 60; BENCH_SOAK_RATE requests/s, default 100;
 // BENCH_DEVICES, default 10,000).
 import { randomBytes } from 'node:crypto';
@@ -36,7 +37,7 @@ async function main() {
       DATABASE_URL: db.connection.connectionString as string,
       WARDEN_BOOTSTRAP_TOKEN: token,
       WARDEN_SECRET_KEY: randomBytes(32).toString('hex'),
-      WARDEN_RATE_LIMIT_PER_MINUTE: '0',
+      WARDEN_RATE_LIMIT_PER_MINUTE: String(RATE * 60 * 2),
       LOG_LEVEL: 'info',
       PORT: '0',
     };

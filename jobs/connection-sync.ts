@@ -17,7 +17,7 @@ export const connectionSync: JobDefinition<ConnectionSyncData> = {
   concurrency: 4,
   async run({ db, log, config, secretBox, worker, touch }, data) {
     const result = await syncConnection(
-      { knex: db.knex, log, secretBox, extraCaPem: config.extraCaPem },
+      { knex: db.knex, log, secretBox, extraCaPem: config.extraCaPem, goneGuardPercent: config.syncGoneGuardPercent },
       { connectionId: data.connectionId, trigger: data.trigger, worker, touch },
     );
     if (result.outcome === 'skipped') {

@@ -38,6 +38,11 @@ export interface Config {
   posture: PostureSettings;
   /** How many days inventory history is kept (the inventory-prune job); see src/privacy/retention.ts. */
   inventoryRetentionDays: number;
+  /**
+   * A complete sync that would mark more than this share (percent) of a connection's devices gone at once marks
+   * none and fails; the next sync that lists them missing again marks them (see src/inventory/sync.ts).
+   */
+  syncGoneGuardPercent: number;
   /** API requests per minute per token (per client address without one), as a token bucket; 0 disables. */
   rateLimitPerMinute: number;
 }
@@ -253,6 +258,7 @@ export function loadConfig(env: Env = process.env): Config {
       retentionDays: integer(env, 'WARDEN_POSTURE_RETENTION_DAYS', 400, 90, 3650),
     },
     inventoryRetentionDays: integer(env, 'WARDEN_INVENTORY_RETENTION_DAYS', 400, 30, 3650),
+    syncGoneGuardPercent: integer(env, 'WARDEN_SYNC_GONE_GUARD_PERCENT', 25, 1, 100),
     rateLimitPerMinute: integer(env, 'WARDEN_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
   };
 }

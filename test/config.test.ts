@@ -56,6 +56,7 @@ describe('loadConfig', () => {
       WARDEN_POSTURE_CACHE_MS: '250',
       WARDEN_POSTURE_RETENTION_DAYS: '120',
       WARDEN_INVENTORY_RETENTION_DAYS: '90',
+      WARDEN_SYNC_GONE_GUARD_PERCENT: '40',
       WARDEN_SECRET_KEY_PREVIOUS: `${'cd'.repeat(32)}, ${Buffer.alloc(32, 0xef).toString('base64')}`,
       WARDEN_RATE_LIMIT_PER_MINUTE: '120',
     });
@@ -83,6 +84,7 @@ describe('loadConfig', () => {
       },
       posture: { cacheMs: 250, retentionDays: 120 },
       inventoryRetentionDays: 90,
+      syncGoneGuardPercent: 40,
       rateLimitPerMinute: 120,
     });
     expect(loadConfig({ WARDEN_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') }).secretKey).toEqual(

@@ -141,8 +141,15 @@ export interface ChainVerification {
 
 const VERIFY_BATCH = 5000;
 
-/** Recomputes every link in seq order, in batches, and checks that the recorded head is the last link. */
+/**
+ * Recomputes every link in seq order, in batches, and checks that the recorded head is the last link. The head
+ * and the events are read in one read-only REPEATABLE READ snapshot (the caller's transaction, if it passes one),
+ * so events appended while it runs are neither judged nor mistaken for a head that does not match, while an
+ * event stored past the head in that snapshot still is.
+ */
 export async function verifyAuditChain(knex: Knex): Promise<ChainVerification> {
+  if (!(knex as Knex.Transaction).isTransaction)
+    return knex.transaction((trx) => verifyAuditChain(trx), { isolationLevel: 'repeatable read', readOnly: true });
   const head = await knex('audit_chain_head').select('seq', 'hash').first();
   if (!head) throw new Error('audit_chain_head is missing: the database was not migrated');
   let last = { seq: 0, hash: GENESIS_HASH };

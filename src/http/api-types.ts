@@ -1210,7 +1210,9 @@ export interface components {
             /**
              * @description devices seen, appeared, changed, returned, gone, appHits, appHitsUnmatched, appsRemoved; MDM
              *     requests (listingRequests for the device listing, appRequests for the per-app queries, and of all
-             *     requests those throttled and retried); durationMs.
+             *     requests those throttled and retried); durationMs. goneHeld: on a sync failed as `incomplete` because
+             *     it would have marked more than WARDEN_SYNC_GONE_GUARD_PERCENT of the devices gone at once, how many it
+             *     held back (the next sync that misses them again marks them gone).
              */
             counts: {
                 [key: string]: number;

@@ -217,6 +217,8 @@ export async function markUnseen(
   runId: number,
   presence: Presence,
   now = new Date(),
+  /** Called before any device is marked gone; it throws to keep them all (the sync's shrink guard). */
+  beforeMarkingGone: (unseen: number, present: number) => void = () => {},
 ): Promise<{ gone: number; appsRemoved: number }> {
   const previous = await trx('connections').where({ id: connectionId }).first('last_complete_sync_at');
   // NOT IN over an uncorrelated subquery is hashed once; a correlated NOT EXISTS over unnest() rescanned the whole
@@ -226,8 +228,10 @@ export async function markUnseen(
     .where({ connection_id: connectionId })
     .whereNull('gone_at')
     .count({ present: '*' });
+  const unseen = Number(present) - presence.devices.size;
+  if (unseen > 0) beforeMarkingGone(unseen, Number(present));
   const gone =
-    Number(present) === presence.devices.size
+    unseen === 0
       ? { rowCount: 0 }
       : await trx.raw(
           `with gone as (

@@ -2,6 +2,12 @@
 // write what was seen page by page, and only when both listings completed mark what was not seen as gone.
 // A failed or partial sync keeps the last known truth: it marks nothing gone. A 401/403 marks the
 // credential broken; a 429 or 5xx never does.
+//
+// A listing can also end early without any sign (the Android Management API reports no total to check it
+// against). So a complete sync that would mark more than a share of the connection's devices gone at once
+// (WARDEN_SYNC_GONE_GUARD_PERCENT, default 25%, and always more than a handful) marks none and fails as
+// 'incomplete', counting them as `goneHeld`; the next sync that again misses that many marks them gone. A
+// fleet that really shrinks that much is marked one sync later; one listing cut short is never taken for it.
 import type { Knex } from 'knex';
 import { appendAudit } from '../audit/store';
 import { SYSTEM_ACTOR } from '../auth/roles';
@@ -22,6 +28,8 @@ export interface SyncDeps {
   log: Logger;
   secretBox: SecretBox | null;
   extraCaPem: string | null;
+  /** The share (percent) of a connection's devices one sync may mark gone before it is held (default 25). */
+  goneGuardPercent?: number;
   /** Test and benchmark hook: pacing and retry settings handed to the connector. */
   connectorOptions?: Partial<ConnectorOptions>;
 }
@@ -45,6 +53,17 @@ export type SyncResult =
 const WRITES_IN_FLIGHT = 2;
 /** A running sync records its progress (and proves it is alive) at most this often. */
 const HEARTBEAT_EVERY_MS = 5_000;
+const DEFAULT_GONE_GUARD_PERCENT = 25;
+/** Up to this many devices leaving at once are never held, however small the fleet. */
+const GONE_GUARD_FLOOR = 10;
+
+/**
+ * Whether a complete sync may mark `unseen` of a connection's `present` devices gone: yes when few enough, or
+ * when the previous sync held a shrink back (this listing confirms it).
+ */
+export function mayMarkGone(unseen: number, present: number, percent: number, previousHeld: boolean): boolean {
+  return previousHeld || unseen <= GONE_GUARD_FLOOR || unseen * 100 <= present * percent;
+}
 
 function describe(error: unknown): { kind: string; message: string } {
   if (error instanceof MdmError) return { kind: error.kind, message: error.message };
@@ -125,10 +144,22 @@ export async function syncConnection(deps: SyncDeps, request: SyncRequest): Prom
     }
     await writes.drain();
     counts.appRequests = mdm.stats().requests - counts.listingRequests;
+    const previousHeld = await previousSyncHeldGone(knex, connection.id, runId);
+    const guardPercent = deps.goneGuardPercent ?? DEFAULT_GONE_GUARD_PERCENT;
     const final = await knex.transaction(async (trx) => {
       // One instant for both: a device's lastSeenAt is the connection's last complete sync's end.
       const completedAt = new Date();
-      Object.assign(counts, await markUnseen(trx, connection.id, runId, presence, completedAt));
+      const marked = await markUnseen(trx, connection.id, runId, presence, completedAt, (unseen, present) => {
+        if (mayMarkGone(unseen, present, guardPercent, previousHeld)) return;
+        counts.goneHeld = unseen;
+        throw new MdmError(
+          'incomplete',
+          `the listing lacked ${unseen} of the connection's ${present} devices (${Math.round((unseen / present) * 100)}%), ` +
+            `more than the ${guardPercent}% one sync may mark gone (WARDEN_SYNC_GONE_GUARD_PERCENT); nothing was marked ` +
+            'gone. If they really left, the next sync that misses them again marks them gone.',
+        );
+      });
+      Object.assign(counts, marked);
       const finalCounts = withRequests();
       await finishSyncRun(trx, runId, 'succeeded', finalCounts, undefined, completedAt);
       await setCredentialStatus(trx, connection, 'ok', null, SYSTEM_ACTOR);
@@ -178,6 +209,17 @@ export async function syncConnection(deps: SyncDeps, request: SyncRequest): Prom
     );
     return { outcome: 'failed', runId, counts: finalCounts, errorKind: failure.kind, error: failure.message };
   }
+}
+
+/** Whether the connection's sync before this one failed holding devices back from being marked gone. */
+async function previousSyncHeldGone(knex: Knex, connectionId: string, runId: number): Promise<boolean> {
+  const previous = await knex('sync_runs')
+    .where({ connection_id: connectionId })
+    .where('id', '<', runId)
+    .whereNot({ outcome: 'running' })
+    .orderBy('id', 'desc')
+    .first('outcome', 'counts');
+  return previous?.outcome === 'failed' && Number(previous.counts?.goneHeld ?? 0) > 0;
 }
 
 /** How long a failed sync keeps trying to record its failure while the database does not answer. */

@@ -7,12 +7,19 @@
 //    restart stores exactly the emulator's devices (same ids, no duplicates).
 // 3. Device actions being dispatched when PostgreSQL restarts each reach the emulator exactly once and all end
 //    sent or confirmed: the worker's jobs resume after the restart.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { actionCount, emulatorConnection, type GraphEmulator } from '../../src/sim/graph';
 import { startEmulator } from '../sim/graph/helpers';
-import { childEnv, type ServingWarden, serveWarden, WARDEN_BIN } from '../support/cli';
+import {
+  callWarden,
+  type RunningWorker,
+  type ServingWarden,
+  serveWarden,
+  spawnWorker,
+  stopChild,
+} from '../support/cli';
 import { type PrivatePostgres, privatePostgresUnavailable, startPrivatePostgres } from '../support/private-postgres';
 
 const DEVICES = 2000;
@@ -27,8 +34,8 @@ describeIfPostgres('PostgreSQL restarted under a running Warden', () => {
   let db: PrivatePostgres;
   let tenant: GraphEmulator;
   let api: ServingWarden;
+  let workerProcess: RunningWorker;
   let worker: ChildProcess;
-  let workerOutput = '';
   let connectionId: string;
   const token = `wdn_pgrestart_${randomBytes(24).toString('hex')}`;
 
@@ -43,18 +50,7 @@ describeIfPostgres('PostgreSQL restarted under a running Warden', () => {
       await client.end().catch(() => {});
     }
   };
-  const call = async <T>(method: string, route: string, body?: unknown) => {
-    const response = await fetch(`${api.url}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return {
-      status: response.status,
-      contentType: response.headers.get('content-type') ?? '',
-      body: (await response.json().catch(() => null)) as T,
-    };
-  };
+  const call = <T>(method: string, route: string, body?: unknown) => callWarden<T>(api.url, token, method, route, body);
   const until = async (what: string, check: () => Promise<boolean>, ms = 30_000) => {
     const deadline = Date.now() + ms;
     for (;;) {
@@ -62,7 +58,7 @@ describeIfPostgres('PostgreSQL restarted under a running Warden', () => {
       if (Date.now() > deadline)
         throw new Error(
           `timed out after ${ms} ms waiting for ${what}\nAPI output:\n${api.output().slice(-3000)}\n` +
-            `worker output:\n${workerOutput.slice(-3000)}`,
+            `worker output:\n${workerProcess.output().slice(-3000)}`,
         );
       await sleep(100);
     }
@@ -90,13 +86,8 @@ describeIfPostgres('PostgreSQL restarted under a running Warden', () => {
       LOG_LEVEL: 'warn',
     };
     api = await serveWarden(env, ['--no-worker']);
-    worker = spawn(process.execPath, [WARDEN_BIN, 'worker'], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    worker.stdout?.on('data', (chunk) => {
-      workerOutput += chunk;
-    });
-    worker.stderr?.on('data', (chunk) => {
-      workerOutput += chunk;
-    });
+    workerProcess = spawnWorker(env);
+    worker = workerProcess.child;
     const created = await call<{ id: string }>('POST', '/v1/connections', {
       name: 'pg-restart',
       ...emulatorConnection(tenant),
@@ -111,11 +102,7 @@ describeIfPostgres('PostgreSQL restarted under a running Warden', () => {
   }, 60_000);
 
   afterAll(async () => {
-    if (worker && worker.exitCode === null) {
-      worker.kill('SIGTERM');
-      await Promise.race([new Promise((resolve) => worker.once('exit', resolve)), sleep(10_000)]);
-      if (worker.exitCode === null) worker.kill('SIGKILL');
-    }
+    if (worker) await stopChild(worker);
     await api?.stop();
     await tenant?.stop();
     db?.destroy();

@@ -88,3 +88,54 @@ export function runWardenAsync(
     }),
   );
 }
+
+export interface RunningWorker {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** Starts `warden worker` as a deployment does, keeping what it prints for failure messages. */
+export function spawnWorker(vars: Record<string, string>): RunningWorker {
+  const child = spawn(process.execPath, [WARDEN_BIN, 'worker'], {
+    env: childEnv(vars),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  for (const stream of [child.stdout, child.stderr])
+    stream.on('data', (chunk) => {
+      output += chunk;
+    });
+  return { child, output: () => output };
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited within the grace period. */
+export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, graceMs))]);
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/** One JSON call to a served Warden with a bearer token: status, content type and the parsed body (null if none). */
+export async function callWarden<T = Record<string, unknown>>(
+  baseUrl: string,
+  token: string,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<{ status: number; contentType: string; body: T }> {
+  const response = await fetch(`${baseUrl}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type') ?? '',
+    body: (await response.json().catch(() => null)) as T,
+  };
+}

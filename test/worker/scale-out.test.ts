@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { actionCount, emulatorConnection, type GraphEmulator } from '../../src/sim/graph';
 import { startEmulator } from '../sim/graph/helpers';
-import { childEnv, type ServingWarden, serveWarden, WARDEN_BIN } from '../support/cli';
+import { callWarden, childEnv, type ServingWarden, serveWarden, WARDEN_BIN } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const LOCKS = 12;
@@ -19,14 +19,8 @@ describe('two API processes and two workers on one PostgreSQL', () => {
   const token = `wdn_scale_${randomBytes(24).toString('hex')}`;
   let env: Record<string, string>;
 
-  const call = async <T>(api: number, method: string, route: string, body?: unknown) => {
-    const response = await fetch(`${apis[api]!.url}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json().catch(() => null)) as T };
-  };
+  const call = <T>(api: number, method: string, route: string, body?: unknown) =>
+    callWarden<T>(apis[api]!.url, token, method, route, body);
   const until = async (what: string, check: () => Promise<boolean>, ms = 60_000) => {
     const deadline = Date.now() + ms;
     while (!(await check())) {
