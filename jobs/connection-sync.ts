@@ -17,7 +17,14 @@ export const connectionSync: JobDefinition<ConnectionSyncData> = {
   concurrency: 4,
   async run({ db, log, config, secretBox, worker, touch }, data) {
     const result = await syncConnection(
-      { knex: db.knex, log, secretBox, extraCaPem: config.extraCaPem, goneGuardPercent: config.syncGoneGuardPercent },
+      {
+        knex: db.knex,
+        log,
+        secretBox,
+        extraCaPem: config.extraCaPem,
+        goneGuardPercent: config.syncGoneGuardPercent,
+        bulkCopy: !db.embedded,
+      },
       { connectionId: data.connectionId, trigger: data.trigger, worker, touch },
     );
     if (result.outcome === 'skipped') {

@@ -1,7 +1,12 @@
 // Writing a sync's findings: one statement per page of devices (upsert plus the history of what changed),
 // one per page of app hits, and, only after a complete sync, marking what was not seen as gone. Set-based
-// SQL throughout: a page of 1,000 devices is one round trip.
+// SQL throughout: a page of 1,000 devices is one round trip. A connection's first sync, when every device is
+// new, streams its pages in with COPY instead (copyNewDevicePage).
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Knex } from 'knex';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { AppHit, NormalizedDevice } from '../mdm/connector';
 
 /** Device columns whose changes are recorded in device_changes (check-in time changes every sync: not history). */
@@ -146,6 +151,55 @@ export async function upsertDevicePage(
     changed: Number(counts.changed),
     returned: Number(counts.returned),
   };
+}
+
+/** One value in COPY's text format: \\N for null, backslash escapes for the characters the format reserves. */
+function copyField(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  const text = typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return /[\\\n\r\t]/.test(text)
+    ? text.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'))
+    : text;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * A page of devices none of which the connection holds yet (its first sync), streamed into devices with COPY:
+ * no upsert to decide and no history to write (a first sighting has none), which spares PostgreSQL parsing the
+ * page as one JSON document. Returns null, having written nothing, when one of the devices was stored meanwhile
+ * (COPY is all or nothing): the caller then upserts the page.
+ */
+export async function copyNewDevicePage(
+  knex: Knex,
+  connectionId: string,
+  page: NormalizedDevice[],
+  now = new Date(),
+): Promise<DevicePageCounts | null> {
+  const unique = [...new Map(page.map((d) => [d.externalId, d])).values()];
+  if (unique.length === 0) return { seen: 0, appeared: 0, changed: 0, returned: 0 };
+  const suffix = `\t${copyField(now.toISOString())}\n`;
+  const lines = unique.map((device) => {
+    const values = row(device);
+    return `${connectionId}\t${NAMES.map((name) => copyField(values[name])).join('\t')}${suffix}`;
+  });
+  const client = knex.client as {
+    acquireConnection(): Promise<pg.Client>;
+    releaseConnection(c: pg.Client): Promise<void>;
+  };
+  const connection = await client.acquireConnection();
+  try {
+    await pipeline(
+      Readable.from([lines.join('')]),
+      connection.query(copyFrom(`copy devices (connection_id, ${NAMES.join(', ')}, first_seen_at) from stdin`)),
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code === UNIQUE_VIOLATION) return null;
+    throw error;
+  } finally {
+    await client.releaseConnection(connection);
+  }
+  return { seen: unique.length, appeared: unique.length, changed: 0, returned: 0 };
 }
 
 // Like devices: only new hits, changed ones and apps coming back are written.

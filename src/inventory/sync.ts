@@ -19,7 +19,7 @@ import { type ConnectorOptions, createConnector } from '../mdm';
 import type { MdmConnector } from '../mdm/connector';
 import { MdmError } from '../mdm/errors';
 import { finishSyncRun, heartbeat, startSyncRun } from './runs';
-import { markUnseen, Presence, upsertAppHits, upsertDevicePage } from './store';
+import { copyNewDevicePage, markUnseen, Presence, upsertAppHits, upsertDevicePage } from './store';
 import { WATCHED_APPS } from './watched-apps';
 import { WriteBehind } from './write-behind';
 
@@ -28,6 +28,11 @@ export interface SyncDeps {
   log: Logger;
   secretBox: SecretBox | null;
   extraCaPem: string | null;
+  /**
+   * Whether a connection's first sync may COPY its pages in (default true). The embedded database cannot: its
+   * one session serves every connection message by message, and COPY is a conversation of many messages.
+   */
+  bulkCopy?: boolean;
   /** The share (percent) of a connection's devices one sync may mark gone before it is held (default 25). */
   goneGuardPercent?: number;
   /** Test and benchmark hook: pacing and retry settings handed to the connector. */
@@ -117,11 +122,18 @@ export async function syncConnection(deps: SyncDeps, request: SyncRequest): Prom
       lastBeat = Date.now();
       await heartbeat(knex, runId, withRequests());
     };
+    // A connection's first sync finds every device new: those pages are copied in rather than upserted.
+    const firstSync =
+      (deps.bulkCopy ?? true) && !(await knex('devices').where({ connection_id: connection.id }).first('id'));
     for await (const page of mdm.listDevices({ signal: request.signal })) {
+      // A device listed again in a later page (paging over a changing set) is upserted, never copied twice.
+      const copyable = firstSync && page.every((device) => !presence.devices.has(device.externalId));
       presence.addDevices(page);
       await writes.add(async () => {
         const writeStarted = Date.now();
-        const written = await upsertDevicePage(knex, connection.id, runId, page);
+        const written =
+          (copyable ? await copyNewDevicePage(knex, connection.id, page) : null) ??
+          (await upsertDevicePage(knex, connection.id, runId, page));
         counts.writeMs += Date.now() - writeStarted;
         counts.devices += written.seen;
         counts.appeared += written.appeared;

@@ -1,6 +1,6 @@
 // Writing sync results: page upserts write only what is new or changed and record what changed, app hits
 // attach to devices, and only markUnseen (called after a complete sync) marks devices gone, never erasing them.
-import { markUnseen, Presence, upsertAppHits, upsertDevicePage } from '../../src/inventory/store';
+import { copyNewDevicePage, markUnseen, Presence, upsertAppHits, upsertDevicePage } from '../../src/inventory/store';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { aConnection, aDevice, aSyncRun } from '../support/factories';
 
@@ -142,5 +142,54 @@ describe('inventory store', () => {
     const result = await upsertDevicePage(db.knex, connectionId, run, [twice, { ...twice, name: 'renamed' }]);
     expect(result).toMatchObject({ seen: 1, appeared: 1 });
     expect((await db.knex('devices').where({ external_id: twice.externalId }).first()).name).toBe('renamed');
+  });
+
+  it('copies a first page in exactly as the upsert stores it, whatever characters its fields hold', async () => {
+    const awkward = 'tab\there, newline\nthere, CR\r, backslash \\ and \\N, quote " and \'; ünïcödé ✓ 😀';
+    const make = () => [
+      aDevice({ name: awkward, serialNumber: '\\N', model: '', jailbroken: null, enrolledAt: null }),
+      aDevice({
+        platform: 'ios',
+        ownership: 'company',
+        user: { externalId: null, principalName: null, displayName: 'Zoë\tO\\Brien', email: null },
+        native: { id: 'x', nested: { text: awkward, list: [1, null, true], empty: '' }, nul: 'a\\u0000b' },
+      }),
+    ];
+    const copied = await aConnection(db.knex);
+    const upserted = await aConnection(db.knex);
+    const devices = make();
+    expect(await copyNewDevicePage(db.knex, copied, devices)).toEqual({
+      seen: 2,
+      appeared: 2,
+      changed: 0,
+      returned: 0,
+    });
+    await upsertDevicePage(db.knex, upserted, await aSyncRun(db.knex, upserted), devices);
+    const read = async (connection: string) =>
+      (await db.knex('devices').where({ connection_id: connection }).orderBy('external_id')).map(
+        ({ id, connection_id, first_seen_at, ...rest }) => rest,
+      );
+    const fromCopy = await read(copied);
+    expect(fromCopy).toEqual(await read(upserted));
+    expect(fromCopy.map((d) => d.native)).toEqual(
+      [...devices].sort((a, b) => (a.externalId < b.externalId ? -1 : 1)).map((d) => d.native),
+    );
+    expect(fromCopy.some((d) => d.name === awkward)).toBe(true);
+    expect(fromCopy.some((d) => d.serial_number === '\\N')).toBe(true);
+    expect(
+      await db
+        .knex('device_changes')
+        .whereIn('device_id', db.knex('devices').select('id').where({ connection_id: copied })),
+    ).toEqual([]);
+  });
+
+  it('writes nothing and answers null when a device of the page is stored already, so the caller upserts', async () => {
+    const connection = await aConnection(db.knex);
+    const [stored, fresh] = [aDevice(), aDevice()];
+    await copyNewDevicePage(db.knex, connection, [stored!]);
+    expect(await copyNewDevicePage(db.knex, connection, [fresh!, stored!])).toBeNull();
+    expect((await db.knex('devices').where({ connection_id: connection })).map((d) => d.external_id)).toEqual([
+      stored!.externalId,
+    ]);
   });
 });
