@@ -1,12 +1,13 @@
 // bench/posture: GET /v1/posture/summary over a 100,000-device fleet under 64 concurrent clients (autocannon),
 // side by side with a bare Koa route answering a fixed JSON body on the same machine in the same run. The full
 // Warden app serves the summary: token authentication, access log (to a file), metrics, validation, the
-// materialized figures. Run: `npm run bench:posture` (BENCH_DEVICES, BENCH_SECONDS, BENCH_CONNECTIONS).
+// materialized figures; asked once as autocannon asks (no Accept-Encoding) and once as a browser asks (gzip). Run: `npm run bench:posture` (BENCH_DEVICES, BENCH_SECONDS, BENCH_CONNECTIONS).
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import Koa from 'koa';
 import pino from 'pino';
@@ -67,10 +68,13 @@ async function main() {
     // The bare route: Koa with one middleware answering from memory, no authentication, logging or database.
     // `/tiny` answers a 40-byte JSON body; `/same` the summary body itself, so that the cost of writing a larger
     // answer (which on this sandboxed network is a large share of a request) is on both sides.
+    // Both answer JSON text made once, as Warden answers its cached summary, so neither serialises per request.
     const bare = new Koa();
-    const tiny = { ok: true, generatedAt: new Date().toISOString() };
+    const tinyJson = JSON.stringify({ ok: true, generatedAt: new Date().toISOString() });
+    const sameJson = JSON.stringify(body);
     bare.use((ctx) => {
-      ctx.body = ctx.path === '/same' ? body : tiny;
+      ctx.body = ctx.path === '/same' ? sameJson : tinyJson;
+      ctx.type = 'application/json';
     });
     const bareServer = http.createServer(bare.callback());
     const bareUrl = await listen(bareServer);
@@ -79,6 +83,9 @@ async function main() {
     await load(`${bareUrl}/tiny`, {});
     await load(`${bareUrl}/same`, {});
     await load(`${wardenUrl}/v1/posture/summary`, auth);
+    // What a browser (the dashboard) or `curl --compressed` asks for: the cached answer, gzip-compressed.
+    const authGzip = { ...auth, 'accept-encoding': 'gzip, deflate, br' };
+    await load(`${wardenUrl}/v1/posture/summary`, authGzip);
     const ratio = (a: { requestsPerSecond: number }, b: { requestsPerSecond: number }) =>
       Number((a.requestsPerSecond / b.requestsPerSecond).toFixed(2));
     const rounds = [];
@@ -86,13 +93,16 @@ async function main() {
       const bareTiny = await load(`${bareUrl}/tiny`, {});
       const bareSame = await load(`${bareUrl}/same`, {});
       const summaryResult = await load(`${wardenUrl}/v1/posture/summary`, auth);
+      const summaryGzip = await load(`${wardenUrl}/v1/posture/summary`, authGzip);
       rounds.push({
         round,
         bareTiny,
         bareSame,
         summary: summaryResult,
+        summaryGzip,
         ratioToBareTiny: ratio(summaryResult, bareTiny),
         ratioToBareSame: ratio(summaryResult, bareSame),
+        gzipRatioToBareTiny: ratio(summaryGzip, bareTiny),
       });
     }
     await new Promise((r) => warden.close(r));
@@ -106,6 +116,7 @@ async function main() {
           connections: CONNECTIONS,
           seconds: SECONDS,
           summaryBytes,
+          summaryGzipBytes: gzipSync(JSON.stringify(body)).length,
           byState: body.devices.byState,
           cpus: os.cpus().length,
           cpuModel: os.cpus()[0]?.model,

@@ -635,7 +635,8 @@ export interface paths {
          *
          *     Device, finding and alignment figures are materialized by each evaluation (after every sync, directory
          *     sync and drift check), not computed per request; `asOf` says when. Answers are cached for at most
-         *     `WARDEN_POSTURE_CACHE_MS` (default 1000 ms); `generatedAt` says when this one was made.
+         *     `WARDEN_POSTURE_CACHE_MS` (default 1000 ms); `generatedAt` says when this one was made. Sent
+         *     gzip-compressed (`Content-Encoding: gzip`) to a client whose `Accept-Encoding` allows it.
          */
         get: operations["getPostureSummary"];
         put?: never;

@@ -47,13 +47,21 @@ export interface StreamedReply<S, T> {
 type ReplyFor<R, S> = R extends { content: infer C }
   ? {
       [T in keyof C]:
-        | { status: S; body: C[T]; contentType?: T; stream?: undefined; bodyJson?: string }
+        | {
+            status: S;
+            body: C[T];
+            contentType?: T;
+            stream?: undefined;
+            bodyJson?: string;
+            bodyJsonGzipped?: Buffer;
+          }
         | StreamedReply<S, T>;
     }[keyof C]
   : { status: S; body?: undefined };
 /**
  * What a handler answers: one of the operation's documented statuses with its body type (or a stream of it).
- * `bodyJson`, when given, is `body` already serialised (a cached answer), sent as is.
+ * `bodyJson`, when given, is `body` already serialised (a cached answer), sent as is; `bodyJsonGzipped`, when
+ * given too, is that text gzip-compressed, sent instead to a client that accepts gzip.
  */
 export type Reply<K extends OperationId> = { [S in Status<K>]: ReplyFor<Responses<K>[S], S> }[Status<K>];
 
@@ -207,10 +215,15 @@ function handle(
     const body = validator.body(await readBody(ctx, operation, parse, deps.config.bodyLimitBytes));
     const actor: Actor = principal ? actorOf(principal) : { type: 'system', id: null, name: 'anonymous', role: null };
     const reply = await (
-      route.handler as (
-        c: HandlerContext<OperationId>,
-      ) => Promise<
-        | { status: number; body?: unknown; contentType?: string; stream?: undefined; bodyJson?: string }
+      route.handler as (c: HandlerContext<OperationId>) => Promise<
+        | {
+            status: number;
+            body?: unknown;
+            contentType?: string;
+            stream?: undefined;
+            bodyJson?: string;
+            bodyJsonGzipped?: Buffer;
+          }
         | StreamedReply<number, string>
       >
     )({
@@ -230,8 +243,15 @@ function handle(
       );
       ctx.body = reply.stream;
     } else if (reply.bodyJson !== undefined) {
-      // The body's JSON text, made once for a cached answer that many requests share.
-      ctx.body = reply.bodyJson;
+      // The body's JSON text, made once for a cached answer that many requests share (and compressed once, for
+      // the clients that accept gzip: a quarter of the bytes to write).
+      if (reply.bodyJsonGzipped) {
+        ctx.vary('Accept-Encoding');
+        if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
+          ctx.set('Content-Encoding', 'gzip');
+          ctx.body = reply.bodyJsonGzipped;
+        } else ctx.body = reply.bodyJson;
+      } else ctx.body = reply.bodyJson;
       ctx.type = 'application/json';
     } else if (reply.body !== undefined) ctx.body = reply.body;
     if (reply.contentType) ctx.type = reply.contentType;

@@ -1,6 +1,8 @@
 // The posture summary and trend through the HTTP API, checked against counts computed directly in SQL over the
 // same database: devices by state (overall, per platform, ownership and connection), open findings by rule and
 // severity, and the alignment of a policy's controls with unknown and not-enforceable kept apart.
+import http from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { CLI_ACTOR } from '../../src/auth/roles';
 import { evaluateFindings } from '../../src/findings/evaluate';
 import { upsertAppHits, upsertDevicePage } from '../../src/inventory/store';
@@ -313,5 +315,38 @@ describe('/v1/posture', () => {
     const tooMany = await api.request<{ field: string }>('GET', '/v1/posture/trend?days=5000', { token: viewer });
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.field).toBe('query.days');
+  });
+
+  it('answers gzip-compressed to a client that accepts gzip, the same JSON, and says it varies by encoding', async () => {
+    /** node:http does not decompress, so what went over the wire is what is checked. */
+    const raw = (acceptEncoding?: string) =>
+      new Promise<{ headers: http.IncomingHttpHeaders; bytes: Buffer }>((resolve, reject) => {
+        const headers: Record<string, string> = { authorization: `Bearer ${viewer}` };
+        if (acceptEncoding) headers['accept-encoding'] = acceptEncoding;
+        http
+          .get(`${api.url}/v1/posture/summary`, { headers }, (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk) => chunks.push(chunk));
+            response.on('end', () => resolve({ headers: response.headers, bytes: Buffer.concat(chunks) }));
+          })
+          .on('error', reject);
+      });
+    const plain = await raw();
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toMatch(/accept-encoding/i);
+    const summaryText = plain.bytes.toString('utf8');
+    // Each answer is made anew here (no cache in tests): all but the instant it was made must agree.
+    const figures = (text: string) => ({ ...JSON.parse(text), generatedAt: undefined });
+    expect(figures(summaryText)).toEqual({ ...(await summary()), generatedAt: undefined });
+
+    const compressed = await raw('gzip, deflate, br');
+    expect(compressed.headers['content-encoding']).toBe('gzip');
+    expect(compressed.headers['content-type']).toMatch(/^application\/json/);
+    expect(compressed.headers.vary).toMatch(/accept-encoding/i);
+    expect(figures(gunzipSync(compressed.bytes).toString('utf8'))).toEqual(figures(summaryText));
+    expect(compressed.bytes.length).toBeLessThan(summaryText.length / 2);
+
+    // A client that refuses gzip (q=0) gets the plain text.
+    expect((await raw('gzip;q=0, identity')).headers['content-encoding']).toBeUndefined();
   });
 });
