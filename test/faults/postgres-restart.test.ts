@@ -103,7 +103,7 @@ describeIfPostgres('PostgreSQL restarted under a running Warden', () => {
 
   afterAll(async () => {
     if (worker) await stopChild(worker);
-    await api?.stop();
+    if (api) await stopChild(api.child);
     await tenant?.stop();
     db?.destroy();
   }, 60_000);

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { actionCount, emulatorConnection, type GraphEmulator } from '../../src/sim/graph';
 import { startEmulator } from '../sim/graph/helpers';
-import { callWarden, childEnv, type ServingWarden, serveWarden, WARDEN_BIN } from '../support/cli';
+import { callWarden, childEnv, type ServingWarden, serveWarden, stopChild, WARDEN_BIN } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const LOCKS = 12;
@@ -54,11 +54,9 @@ describe('two API processes and two workers on one PostgreSQL', () => {
     }
   }, 90_000);
   afterAll(async () => {
-    for (const worker of workers) worker.kill('SIGTERM');
-    await Promise.all(
-      workers.map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve(null) : w.once('exit', resolve)))),
-    );
-    await Promise.all(apis.map((api) => api.stop()));
+    // SIGTERM, then SIGKILL after 10 s: a process that hangs in its shutdown must not outlive the suite.
+    await Promise.all(workers.map((worker) => stopChild(worker)));
+    await Promise.all(apis.map((api) => stopChild(api.child)));
     await Promise.all((tenants ?? []).map((t) => t.stop()));
     await db?.drop();
   }, 60_000);
