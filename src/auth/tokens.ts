@@ -224,6 +224,17 @@ export async function authenticate(
  * the same value changes nothing and audits nothing.
  */
 export async function ensureBootstrapToken(knex: Knex, secret: string): Promise<'created' | 'unchanged'> {
+  try {
+    return await ensureBootstrapTokenOnce(knex, secret);
+  } catch (error) {
+    // Two processes starting together (two API processes of one deployment) both found no token and both
+    // inserted it: the second insert fails on the unique hash. Looking again finds the first one's token.
+    if ((error as { code?: string }).code !== '23505') throw error;
+    return ensureBootstrapTokenOnce(knex, secret);
+  }
+}
+
+async function ensureBootstrapTokenOnce(knex: Knex, secret: string): Promise<'created' | 'unchanged'> {
   const hash = hashTokenSecret(secret);
   const replacedIds: string[] = [];
   const outcome = await knex.transaction(async (trx) => {

@@ -133,4 +133,13 @@ describe('/v1/tokens', () => {
     expect(events).toHaveLength(2);
     await expect(ensureBootstrapToken(api.db.knex, first)).rejects.toThrow(/revoked or is not an admin token/);
   });
+
+  it('creates the bootstrap token once when several processes start at the same moment', async () => {
+    const shared = 'd'.repeat(40);
+    const outcomes = await Promise.all(Array.from({ length: 4 }, () => ensureBootstrapToken(api.db.knex, shared)));
+    expect(outcomes.sort()).toEqual(['created', 'unchanged', 'unchanged', 'unchanged']);
+    const active = await api.db.knex('api_tokens').where({ bootstrap: true }).whereNull('revoked_at');
+    expect(active).toHaveLength(1);
+    expect((await api.request('GET', '/v1/tokens', { token: shared })).status).toBe(200);
+  });
 });
