@@ -44,7 +44,11 @@ describe('two API processes and two workers on one PostgreSQL', () => {
       WARDEN_ACTION_CANCEL_WINDOW_SECONDS: '0',
       LOG_LEVEL: 'warn',
     };
-    apis.push(...(await Promise.all([serveWarden(env, ['--no-worker']), serveWarden(env, ['--no-worker'])])));
+    // Both start at once, as a deployment's do. Each one that started is kept for afterAll to stop, even if the
+    // other failed (a process left running would outlive the suite).
+    const started = await Promise.allSettled([serveWarden(env, ['--no-worker']), serveWarden(env, ['--no-worker'])]);
+    for (const result of started) if (result.status === 'fulfilled') apis.push(result.value);
+    for (const result of started) if (result.status === 'rejected') throw result.reason;
     for (let i = 0; i < 2; i++) {
       const child = spawn(process.execPath, [WARDEN_BIN, 'worker'], {
         env: childEnv(env),
