@@ -182,9 +182,10 @@ function forgetToken(knex: Knex, tokenId: string): void {
 export async function authenticate(
   knex: Knex,
   secret: string,
-  options: { cacheMs?: number } = {},
+  /** `hash`: hashTokenSecret(secret), when the caller has it already (the rate limiter hashed the same token). */
+  options: { cacheMs?: number; hash?: string } = {},
 ): Promise<Principal | AuthenticationFailure> {
-  const hash = hashTokenSecret(secret);
+  const hash = options.hash ?? hashTokenSecret(secret);
   const now = Date.now();
   const recent = recentTokens.get(knex);
   const known = recent?.get(hash);

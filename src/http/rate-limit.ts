@@ -7,8 +7,8 @@
 // counts against that token (by its hash), one without against the client's address. So that made-up tokens
 // cannot each get a fresh bucket, every answer 401 to a bearer token also counts against the address, and a
 // token this process has not yet seen authenticate is refused while the address has used up that allowance.
-import { createHash } from 'node:crypto';
 import type { Context, Middleware } from 'koa';
+import { hashTokenSecret } from '../auth/secrets';
 
 export const RATE_LIMIT_EXEMPT: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -78,9 +78,13 @@ export class TokenBuckets {
   }
 }
 
+/** The bearer token's hash, kept in ctx.state so that authentication need not hash the same secret again. */
 const bearerHash = (ctx: Context): string | null => {
   const match = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
-  return match ? createHash('sha256').update(match[1]!).digest('base64url') : null;
+  if (!match) return null;
+  const hashed = { secret: match[1]!, hash: hashTokenSecret(match[1]!) };
+  ctx.state.bearerHashed = hashed;
+  return hashed.hash;
 };
 
 function tooManyRequests(ctx: Context, retryAfter: number, detail: string): void {

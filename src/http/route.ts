@@ -123,7 +123,12 @@ async function authenticateRequest(ctx: Context, deps: AppDeps): Promise<Princip
       field: 'header.authorization',
     });
   }
-  const result = await authenticate(deps.db.knex, match[1]!, { cacheMs: deps.config.tokenCacheMs });
+  const secret = match[1]!;
+  const hashed = ctx.state.bearerHashed as { secret: string; hash: string } | undefined;
+  const result = await authenticate(deps.db.knex, secret, {
+    cacheMs: deps.config.tokenCacheMs,
+    hash: hashed?.secret === secret ? hashed.hash : undefined,
+  });
   if (typeof result === 'string') throw new AppError('unauthenticated', UNAUTHENTICATED[result]);
   return result;
 }

@@ -29,8 +29,9 @@ export interface SyncDeps {
   secretBox: SecretBox | null;
   extraCaPem: string | null;
   /**
-   * Whether a connection's first sync may COPY its pages in (default true). The embedded database cannot: its
-   * one session serves every connection message by message, and COPY is a conversation of many messages.
+   * Whether a connection's first sync may COPY its pages in (default true). Not on the embedded database: its one
+   * session serves every connection message by message, and COPY is a conversation of many messages (untried
+   * there, so not relied on).
    */
   bulkCopy?: boolean;
   /** The share (percent) of a connection's devices one sync may mark gone before it is held (default 25). */

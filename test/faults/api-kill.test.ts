@@ -21,6 +21,7 @@ import {
   stopChild,
 } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { sleep, waitFor } from '../support/wait';
 
 const POLICIES = 60;
 const LOCKS = 120;
@@ -28,8 +29,6 @@ const WRITERS = 6;
 const KILLS = 6;
 /** The figures of a run, for bench/RESULTS.md's hardening table. */
 const ARTIFACT = path.join(__dirname, '..', '..', 'test-artifacts', 'api-kill.json');
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const policyDocument = (name: string, staleDays: number) => ({
   name,
@@ -66,15 +65,8 @@ describe('the API process killed with SIGKILL mid-request', () => {
 
   const call = <T = Record<string, unknown>>(method: string, route: string, body?: unknown) =>
     callWarden<T>(api.url, token, method, route, body);
-  const until = async (what: string, check: () => Promise<boolean>, ms = 60_000) => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      if (await check().catch(() => false)) return;
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${what}\nworker output:\n${worker.output().slice(-3000)}`);
-      await sleep(100);
-    }
-  };
+  const until = (what: string, check: () => Promise<boolean>, ms = 60_000) =>
+    waitFor(what, check, ms, () => `worker output:\n${worker.output().slice(-3000)}`);
 
   beforeAll(async () => {
     db = await createTestDatabase();

@@ -21,14 +21,13 @@ import {
   stopChild,
 } from '../support/cli';
 import { type PrivatePostgres, privatePostgresUnavailable, startPrivatePostgres } from '../support/private-postgres';
+import { sleep, waitFor } from '../support/wait';
 
 const DEVICES = 2000;
 const LOCKS = 16;
 const unavailable = privatePostgresUnavailable();
 if (unavailable) console.warn(`postgres-restart tests skipped: ${unavailable}`);
 const describeIfPostgres = unavailable ? describe.skip : describe;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeIfPostgres('PostgreSQL restarted under a running Warden', () => {
   let db: PrivatePostgres;
@@ -51,18 +50,13 @@ describeIfPostgres('PostgreSQL restarted under a running Warden', () => {
     }
   };
   const call = <T>(method: string, route: string, body?: unknown) => callWarden<T>(api.url, token, method, route, body);
-  const until = async (what: string, check: () => Promise<boolean>, ms = 30_000) => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      if (await check().catch(() => false)) return;
-      if (Date.now() > deadline)
-        throw new Error(
-          `timed out after ${ms} ms waiting for ${what}\nAPI output:\n${api.output().slice(-3000)}\n` +
-            `worker output:\n${workerProcess.output().slice(-3000)}`,
-        );
-      await sleep(100);
-    }
-  };
+  const until = (what: string, check: () => Promise<boolean>, ms = 30_000) =>
+    waitFor(
+      what,
+      check,
+      ms,
+      () => `API output:\n${api.output().slice(-3000)}\nworker output:\n${workerProcess.output().slice(-3000)}`,
+    );
   /** `pg_ctl stop -m fast`, a pause with the database down, then `pg_ctl start`. */
   const restartPostgres = async (downMs: number, whileDown?: () => Promise<void>) => {
     db.stop();

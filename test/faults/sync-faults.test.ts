@@ -146,18 +146,21 @@ describe('inventory sync under injected faults, for every MDM', () => {
     );
   /** What a connection holds now: devices not gone (and how often each external id is stored), app holders. */
   const stored = async (connectionId: string) => {
-    const rows = await api.db.knex('devices').where({ connection_id: connectionId }).select('external_id', 'gone_at');
+    const devices = await api.db
+      .knex('devices')
+      .where({ connection_id: connectionId })
+      .select('external_id', 'gone_at');
     const apps = await api.db
       .knex('device_apps as a')
       .join('devices as d', 'd.id', 'a.device_id')
       .where({ 'd.connection_id': connectionId, 'a.removed_at': null })
       .select('d.external_id', 'a.identifier', 'a.scope');
     const times = new Map<string, number>();
-    for (const row of rows) times.set(row.external_id, (times.get(row.external_id) ?? 0) + 1);
+    for (const device of devices) times.set(device.external_id, (times.get(device.external_id) ?? 0) + 1);
     return {
-      present: new Set(rows.filter((r) => r.gone_at === null).map((r) => r.external_id as string)),
+      present: new Set(devices.filter((r) => r.gone_at === null).map((r) => r.external_id as string)),
       duplicated: [...times.values()].filter((n) => n > 1).length,
-      markedGone: rows.filter((r) => r.gone_at !== null).length,
+      markedGone: devices.filter((r) => r.gone_at !== null).length,
       holders: new Set(apps.map((a) => `${a.external_id} ${a.identifier} ${a.scope}`)),
     };
   };
@@ -219,6 +222,9 @@ describe('inventory sync under injected faults, for every MDM', () => {
           }
           const injected = counter ? mdm.injected()[counter] - before : 0;
           injectedInAll += injected;
+          // Latency leaves no counter: a sync makes several requests one after another, each that much slower.
+          if (settings.latencyMs && result.outcome === 'succeeded')
+            expect(result.counts.durationMs).toBeGreaterThanOrEqual(2 * settings.latencyMs);
           expect(await record(mdm, fault, connectionId, result, reference, injected)).toMatchObject({
             fault,
             outcome: 'succeeded',

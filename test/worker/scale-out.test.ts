@@ -8,6 +8,7 @@ import { actionCount, emulatorConnection, type GraphEmulator } from '../../src/s
 import { startEmulator } from '../sim/graph/helpers';
 import { callWarden, childEnv, type ServingWarden, serveWarden, stopChild, WARDEN_BIN } from '../support/cli';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { waitFor } from '../support/wait';
 
 const LOCKS = 12;
 
@@ -21,13 +22,7 @@ describe('two API processes and two workers on one PostgreSQL', () => {
 
   const call = <T>(api: number, method: string, route: string, body?: unknown) =>
     callWarden<T>(apis[api]!.url, token, method, route, body);
-  const until = async (what: string, check: () => Promise<boolean>, ms = 60_000) => {
-    const deadline = Date.now() + ms;
-    while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
+  const until = (what: string, check: () => Promise<boolean>, ms = 60_000) => waitFor(what, check, ms);
 
   beforeAll(async () => {
     db = await createTestDatabase();
