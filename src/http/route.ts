@@ -15,6 +15,7 @@ import { actorOf, type Principal, type Role } from '../auth/roles';
 import { type AuthenticationFailure, authenticate } from '../auth/tokens';
 import { AppError } from '../errors';
 import type { operations } from './api-types';
+import type { PreparedJson } from './prepared-json';
 import { loadSpec, type RoleDeclaration, type SpecOperation } from './spec';
 import { compileRequestValidators, type RequestValidator } from './validation';
 
@@ -52,16 +53,14 @@ type ReplyFor<R, S> = R extends { content: infer C }
             body: C[T];
             contentType?: T;
             stream?: undefined;
-            bodyJson?: string;
-            bodyJsonGzipped?: Buffer;
+            prepared?: PreparedJson;
           }
         | StreamedReply<S, T>;
     }[keyof C]
   : { status: S; body?: undefined };
 /**
  * What a handler answers: one of the operation's documented statuses with its body type (or a stream of it).
- * `bodyJson`, when given, is `body` already serialised (a cached answer), sent as is; `bodyJsonGzipped`, when
- * given too, is that text gzip-compressed, sent instead to a client that accepts gzip.
+ * `prepared`, when given, is `body` already serialised and compressed (a cached answer), sent as is.
  */
 export type Reply<K extends OperationId> = { [S in Status<K>]: ReplyFor<Responses<K>[S], S> }[Status<K>];
 
@@ -123,12 +122,7 @@ async function authenticateRequest(ctx: Context, deps: AppDeps): Promise<Princip
       field: 'header.authorization',
     });
   }
-  const secret = match[1]!;
-  const hashed = ctx.state.bearerHashed as { secret: string; hash: string } | undefined;
-  const result = await authenticate(deps.db.knex, secret, {
-    cacheMs: deps.config.tokenCacheMs,
-    hash: hashed?.secret === secret ? hashed.hash : undefined,
-  });
+  const result = await authenticate(deps.db.knex, match[1]!, { cacheMs: deps.config.tokenCacheMs });
   if (typeof result === 'string') throw new AppError('unauthenticated', UNAUTHENTICATED[result]);
   return result;
 }
@@ -193,6 +187,38 @@ async function readBody(
   return ctx.request.body;
 }
 
+/**
+ * Whether each Accept-Encoding header seen lately takes gzip: clients send the same few headers again and again
+ * (a browser, `curl --compressed`), and negotiating costs more than looking the answer up. Forgotten when full.
+ */
+const gzipAcceptedBy = new Map<string, boolean>();
+const GZIP_ACCEPTED_MAX = 256;
+
+function acceptsGzip(ctx: Context): boolean {
+  const header = ctx.get('accept-encoding');
+  if (header === '') return false; // most API clients send none
+  let accepted = gzipAcceptedBy.get(header);
+  if (accepted === undefined) {
+    accepted = ctx.acceptsEncodings('gzip', 'identity') === 'gzip';
+    if (gzipAcceptedBy.size >= GZIP_ACCEPTED_MAX) gzipAcceptedBy.clear();
+    gzipAcceptedBy.set(header, accepted);
+  }
+  return accepted;
+}
+
+/**
+ * Sends a prepared JSON answer: gzip-compressed to a client that accepts gzip, as is to others. The type is set
+ * before the body, so that Koa does not first guess one from the bytes.
+ */
+function sendPrepared(ctx: Context, prepared: PreparedJson): void {
+  ctx.set('Content-Type', 'application/json; charset=utf-8');
+  ctx.vary('Accept-Encoding');
+  if (acceptsGzip(ctx)) {
+    ctx.set('Content-Encoding', 'gzip');
+    ctx.body = prepared.gzipped;
+  } else ctx.body = prepared.utf8;
+}
+
 function handle(
   route: AnyRoute,
   operation: SpecOperation,
@@ -226,8 +252,7 @@ function handle(
             body?: unknown;
             contentType?: string;
             stream?: undefined;
-            bodyJson?: string;
-            bodyJsonGzipped?: Buffer;
+            prepared?: PreparedJson;
           }
         | StreamedReply<number, string>
       >
@@ -247,17 +272,8 @@ function handle(
         deps.log.error({ err: error, requestId: ctx.state.requestId }, 'a streamed answer failed part-way; aborted'),
       );
       ctx.body = reply.stream;
-    } else if (reply.bodyJson !== undefined) {
-      // The body's JSON text, made once for a cached answer that many requests share (and compressed once, for
-      // the clients that accept gzip: a quarter of the bytes to write).
-      if (reply.bodyJsonGzipped) {
-        ctx.vary('Accept-Encoding');
-        if (ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
-          ctx.set('Content-Encoding', 'gzip');
-          ctx.body = reply.bodyJsonGzipped;
-        } else ctx.body = reply.bodyJson;
-      } else ctx.body = reply.bodyJson;
-      ctx.type = 'application/json';
+    } else if (reply.prepared) {
+      sendPrepared(ctx, reply.prepared);
     } else if (reply.body !== undefined) ctx.body = reply.body;
     if (reply.contentType) ctx.type = reply.contentType;
   };
@@ -265,12 +281,41 @@ function handle(
 
 /** Builds the router from the contract and the route table; throws if either is missing something. */
 export function buildRouter(table: RouteTable, deps: AppDeps): Router {
+  return registerRoutes(table, deps).router;
+}
+
+/**
+ * The middleware that dispatches each request to its route. A GET of a path without parameters (the posture
+ * summary, the dashboard's and scrapers' usual calls) is found with one map lookup, as the router would find it;
+ * every other request goes through the router, which also answers 405 with Allow.
+ */
+export function buildDispatch(table: RouteTable, deps: AppDeps): Middleware {
+  const { router, exactGets } = registerRoutes(table, deps);
+  // The router's own context type adds what it sets on each request; to Koa they are plain middleware.
+  const routed = router.routes() as unknown as Middleware;
+  const allowedMethods = router.allowedMethods() as unknown as Middleware;
+  return (ctx, next) => {
+    if (ctx.method === 'GET') {
+      const path = ctx.path;
+      const route = exactGets.get(path);
+      if (route) {
+        (ctx as { _matchedRoute?: string })._matchedRoute = path;
+        ctx.params = {};
+        return route(ctx, next);
+      }
+    }
+    return routed(ctx, () => allowedMethods(ctx, next));
+  };
+}
+
+function registerRoutes(table: RouteTable, deps: AppDeps): { router: Router; exactGets: Map<string, Middleware> } {
   const routes = Object.entries(table).map(([operationId, options]) => ({ ...options, operationId }) as AnyRoute);
   const spec = loadSpec();
   const validators = compileRequestValidators(spec.operations.values());
   // readBody has already checked the content type, so the parser may take every body as JSON.
   const parse = bodyParser({ enableTypes: ['json'], jsonLimit: deps.config.bodyLimitBytes, detectJSON: () => true });
   const router = new Router();
+  const exactGets = new Map<string, Middleware>();
   const registered = new Set<string>();
   for (const route of routes) {
     const operation = spec.operations.get(route.operationId);
@@ -278,8 +323,10 @@ export function buildRouter(table: RouteTable, deps: AppDeps): Router {
     registered.add(route.operationId);
     const middleware = handle(route, operation, validators.get(route.operationId)!, deps, parse);
     router.register(operation.routerPath, [operation.method.toUpperCase()], middleware, { name: route.operationId });
+    if (operation.method === 'get' && !operation.routerPath.includes(':'))
+      exactGets.set(operation.routerPath, middleware);
   }
   const missing = [...spec.operations.keys()].filter((id) => !registered.has(id));
   if (missing.length > 0) throw new Error(`operations without a route: ${missing.join(', ')}`);
-  return router;
+  return { router, exactGets };
 }

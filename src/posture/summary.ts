@@ -3,9 +3,9 @@
 // connection's freshness are read from their own small tables. One API process reuses a summary it made for a
 // short while (and lets concurrent callers share the one being made), so load on the summary is not load on
 // PostgreSQL.
-import { gzipSync } from 'node:zlib';
 import type { Knex } from 'knex';
 import type { components } from '../http/api-types';
+import { type PreparedJson, prepareJson } from '../http/prepared-json';
 import { listPolicies } from '../policies/store';
 import {
   type AlignmentTally,
@@ -238,12 +238,10 @@ async function buildSummary(knex: Knex, now: Date): Promise<PostureSummary> {
   };
 }
 
-/** A summary with its JSON text, made once and sent as is to every caller that shares it. */
+/** A summary with its JSON, made once and sent as is to every caller that shares it. */
 export interface SerializedSummary {
   summary: PostureSummary;
-  json: string;
-  /** `json` gzip-compressed, made once with it for the clients that accept gzip (browsers, `curl --compressed`). */
-  gzipped: Buffer;
+  prepared: PreparedJson;
 }
 
 /** Summaries this process made recently, per database: the one being made is shared by concurrent callers. */
@@ -257,10 +255,7 @@ export async function readPostureSummaryJson(
   const now = Date.now();
   const cached = recentSummaries.get(knex);
   if (cached && now - cached.madeAt < cacheMs) return cached.made;
-  const made = buildSummary(knex, new Date(now)).then((summary) => {
-    const json = JSON.stringify(summary);
-    return { summary, json, gzipped: gzipSync(json) };
-  });
+  const made = buildSummary(knex, new Date(now)).then((summary) => ({ summary, prepared: prepareJson(summary) }));
   if (cacheMs > 0) {
     recentSummaries.set(knex, { madeAt: now, made });
     // A failed build is not reused: the next caller tries again.

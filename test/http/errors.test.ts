@@ -177,6 +177,28 @@ describe('errors', () => {
     expect(wrong.body).toMatchObject({ type: 'urn:warden:problem:method-not-allowed' });
   });
 
+  it('answers a GET of a parameterless path by exact lookup as the router does for its other spellings', async () => {
+    const viewer = await api.tokenFor('security-viewer', 'viewer-exact');
+    const exact = await api.request('GET', '/v1/posture/summary', { token: viewer });
+    // The router's other spelling (a trailing slash) is outside the contract, so it is asked without its checks.
+    const slash = await fetch(`${api.url}/v1/posture/summary/`, { headers: { authorization: `Bearer ${viewer}` } });
+    expect(exact.status).toBe(200);
+    expect(slash.status).toBe(200);
+    expect(await slash.json()).toEqual(exact.body);
+    const routes = [exact, slash].map(
+      (answer) =>
+        api.logs
+          .map((l) => JSON.parse(l))
+          .find((l) => l.msg === 'request' && l.requestId === answer.headers.get('x-request-id'))?.route,
+    );
+    expect(routes).toEqual(['/v1/posture/summary', '/v1/posture/summary']);
+    // The exact lookup is for GET alone: other methods still get the router's 405, and no token still a 401.
+    const wrong = await api.request<Problem>('DELETE', '/v1/posture/summary', { token: viewer });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('HEAD, GET');
+    expect((await api.request<Problem>('GET', '/v1/posture/summary', { token: null })).status).toBe(401);
+  });
+
   it("keeps a caller's plain X-Request-Id and replaces one that is not", async () => {
     const kept = await api.request<Problem>('GET', '/v1/nothing', { headers: { 'x-request-id': 'trace-123' } });
     expect(kept.body.requestId).toBe('trace-123');

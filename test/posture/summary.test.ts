@@ -346,7 +346,13 @@ describe('/v1/posture', () => {
     expect(figures(gunzipSync(compressed.bytes).toString('utf8'))).toEqual(figures(summaryText));
     expect(compressed.bytes.length).toBeLessThan(summaryText.length / 2);
 
-    // A client that refuses gzip (q=0) gets the plain text.
-    expect((await raw('gzip;q=0, identity')).headers['content-encoding']).toBeUndefined();
+    // A client that refuses gzip (q=0) gets the plain text; asking again (the answer is remembered per header)
+    // changes nothing for either.
+    for (let again = 0; again < 2; again++) {
+      expect((await raw('gzip;q=0, identity')).headers['content-encoding']).toBeUndefined();
+      expect((await raw('gzip, deflate, br')).headers['content-encoding']).toBe('gzip');
+    }
+    expect(plain.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(plain.headers['content-length'])).toBe(plain.bytes.length);
   });
 });

@@ -6,10 +6,10 @@ export const postureRoutes = {
   getPostureSummary: {
     roles: ['admin', 'security-viewer', 'automation'],
     async handler({ deps }) {
-      const { summary, json, gzipped } = await readPostureSummaryJson(deps.db.knex, {
+      const { summary, prepared } = await readPostureSummaryJson(deps.db.knex, {
         cacheMs: deps.config.posture.cacheMs,
       });
-      return { status: 200, body: summary, bodyJson: json, bodyJsonGzipped: gzipped };
+      return { status: 200, body: summary, prepared };
     },
   },
 
