@@ -66,15 +66,15 @@ async function main() {
     const body = (await summary.json()) as { devices: { byState: unknown } };
     const summaryBytes = JSON.stringify(body).length;
     // The bare route: Koa with one middleware answering from memory, no authentication, logging or database.
-    // `/tiny` answers a 40-byte JSON body; `/same` the summary body itself, so that the cost of writing a larger
-    // answer (which on this sandboxed network is a large share of a request) is on both sides.
-    // Both answer JSON text made once, as Warden answers its cached summary, so neither serialises per request.
+    // `/tiny` answers a 40-byte JSON body; `/same` the summary's own bytes, so that the cost of writing the larger
+    // answer is on both sides. Both answer UTF-8 bytes made once, as Warden answers its cached summary, so that
+    // neither serialises nor encodes per request.
     const bare = new Koa();
-    const tinyJson = JSON.stringify({ ok: true, generatedAt: new Date().toISOString() });
-    const sameJson = JSON.stringify(body);
+    const tinyBytes = Buffer.from(JSON.stringify({ ok: true, generatedAt: new Date().toISOString() }));
+    const sameBytes = Buffer.from(JSON.stringify(body));
     bare.use((ctx) => {
-      ctx.body = ctx.path === '/same' ? sameJson : tinyJson;
-      ctx.type = 'application/json';
+      ctx.set('Content-Type', 'application/json; charset=utf-8');
+      ctx.body = ctx.path === '/same' ? sameBytes : tinyBytes;
     });
     const bareServer = http.createServer(bare.callback());
     const bareUrl = await listen(bareServer);
