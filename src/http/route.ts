@@ -279,13 +279,9 @@ function handle(
   };
 }
 
-/** Builds the router from the contract and the route table; throws if either is missing something. */
-export function buildRouter(table: RouteTable, deps: AppDeps): Router {
-  return registerRoutes(table, deps).router;
-}
-
 /**
- * The middleware that dispatches each request to its route. A GET of a path without parameters (the posture
+ * The middleware that dispatches each request to its route, built from the contract and the route table; throws
+ * if either is missing something. A GET of a path without parameters (the posture
  * summary, the dashboard's and scrapers' usual calls) is found with one map lookup, as the router would find it;
  * every other request goes through the router, which also answers 405 with Allow.
  */

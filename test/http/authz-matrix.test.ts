@@ -230,7 +230,7 @@ describe('authorization matrix', () => {
     expect(publicCases).toHaveLength(PUBLIC.length * (FAILED_CREDENTIALS.length + ROLES.length));
     for (const target of TARGETS) {
       const route = routes[target.id as keyof RouteTable]!;
-      // The route table and the contract declare the same roles (buildRouter refuses otherwise: belt and braces).
+      // The route table and the contract declare the same roles (buildDispatch refuses otherwise: belt and braces).
       const sorted = (roles: RoleDeclaration) => (roles === 'public' ? roles : [...roles].sort());
       expect({ id: target.id, roles: sorted(route.roles) }).toEqual({ id: target.id, roles: sorted(target.admits) });
       if (target.isMutation && target.admits !== 'public') {

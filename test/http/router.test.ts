@@ -3,7 +3,7 @@
 
 import type { AppDeps } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { buildRouter, type RouteTable } from '../../src/http/route';
+import { buildDispatch, type RouteTable } from '../../src/http/route';
 import { ROUTES } from '../../src/http/routes';
 
 const deps = { config: loadConfig({}) } as AppDeps; // building the router touches only the configuration
@@ -12,35 +12,35 @@ function withRoute(patch: RouteTable): RouteTable {
   return { ...ROUTES, ...patch };
 }
 
-describe('buildRouter', () => {
+describe('buildDispatch (the router)', () => {
   it('builds from the complete route table', () => {
-    expect(() => buildRouter(ROUTES, deps)).not.toThrow();
+    expect(() => buildDispatch(ROUTES, deps)).not.toThrow();
   });
 
   it('refuses a route without declared roles', () => {
     const table = withRoute({ listTokens: { ...ROUTES.listTokens, roles: undefined as never } });
-    expect(() => buildRouter(table, deps)).toThrow('route listTokens does not declare the roles it admits');
+    expect(() => buildDispatch(table, deps)).toThrow('route listTokens does not declare the roles it admits');
   });
 
   it('refuses roles that differ from the contract', () => {
     const table = withRoute({ listTokens: { ...ROUTES.listTokens, roles: ['admin', 'security-viewer'] } });
-    expect(() => buildRouter(table, deps)).toThrow(
+    expect(() => buildDispatch(table, deps)).toThrow(
       /route listTokens admits admin,security-viewer but the contract says admin/,
     );
   });
 
   it('refuses a mutation without an audit action', () => {
     const table = withRoute({ createToken: { ...ROUTES.createToken, auditAction: undefined } });
-    expect(() => buildRouter(table, deps)).toThrow('route createToken is a mutation and must name its auditAction');
+    expect(() => buildDispatch(table, deps)).toThrow('route createToken is a mutation and must name its auditAction');
   });
 
   it('refuses a table that misses an operation', () => {
     const { verifyAuditChain: _omitted, ...table } = ROUTES;
-    expect(() => buildRouter(table, deps)).toThrow('operations without a route: verifyAuditChain');
+    expect(() => buildDispatch(table, deps)).toThrow('operations without a route: verifyAuditChain');
   });
 
   it('refuses a route for an operation the contract does not have', () => {
     const table = { ...ROUTES, deleteEverything: ROUTES.getHealth } as RouteTable;
-    expect(() => buildRouter(table, deps)).toThrow('route deleteEverything has no operation in openapi/warden.yaml');
+    expect(() => buildDispatch(table, deps)).toThrow('route deleteEverything has no operation in openapi/warden.yaml');
   });
 });
